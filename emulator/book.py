@@ -14,7 +14,7 @@ from .model import Level
 class Side:
     """Levels of one side, ascending by price, one level per price."""
 
-    __slots__ = ("_prices", "_levels")
+    __slots__ = ("_levels", "_prices")
 
     def __init__(self) -> None:
         self._prices: list[int] = []
@@ -91,7 +91,9 @@ class Book:
     def best_ask(self) -> Level | None:
         return self.asks.lowest()
 
-    def take(self, side: str, amount_int: int, limit_int: int | None, stamp_us: int) -> list[tuple[int, int]]:
+    def take(
+        self, side: str, amount_int: int, limit_int: int | None, stamp_us: int
+    ) -> list[tuple[int, int]]:
         """Match a taker order against the book; returns the fills as (price_int, amount_int).
 
         `side` is the taker's: "bid" buys from the asks upward, "ask" sells into the bids
@@ -104,10 +106,8 @@ class Book:
             best = book_side.lowest() if side == "bid" else book_side.highest()
             if best is None:
                 break
-            if limit_int is not None and (
-                (side == "bid" and best.price_int > limit_int) or (side == "ask" and best.price_int < limit_int)
-            ):
-                break
+            if limit_int is not None and (best.price_int - limit_int) * (1 if side == "bid" else -1) > 0:
+                break  # the best level is worse than the taker's limit
             got = book_side.reduce(best.price_int, remaining, stamp_us)
             fills.append((best.price_int, got))
             remaining -= got

@@ -1,0 +1,47 @@
+"""The emulator's settings: one frozen dataclass, checked when it is made."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import StartupError
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    seed: int = 1
+    replay: Path | None = None  # real trades to serve instead of the synthetic market
+    replay_currency: str = "USD"  # for replay files that do not name their currency
+    speed: float = 1.0  # market seconds per wall second
+    history_hours: float = 48.0  # synthetic tape before start-up, so `since` has a past
+    book_levels: int = 4000  # full-depth levels of the busiest currency
+    min_interval_s: float = 10.0  # Mt.Gox: "do not request results more often than" 10 s
+    heavy_per_hour: int = 5  # full depth: "up to 5 requests per hour"
+    violations_to_block: int = 3
+    violation_window_s: float = 600.0
+    cooloff_s: float = 300.0
+    block_style: str = "html"  # "html": anti-DDoS page with 503; "429": JSON with Retry-After
+    cache_s: float = 10.0  # "All API methods are cached for 10 seconds"
+    faults: str = ""
+    request_log: Path | None = None
+    keys: Path | None = None
+    wall_clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.speed > 0, f"--speed must be positive, got {self.speed}"),
+            (self.history_hours >= 0, f"history must not be negative, got {self.history_hours}"),
+            (self.book_levels >= 10, f"--book-levels must be at least 10, got {self.book_levels}"),
+            (self.min_interval_s >= 0, f"--min-interval must not be negative, got {self.min_interval_s}"),
+            (self.heavy_per_hour >= 0, f"--full-depth-per-hour must not be negative, got {self.heavy_per_hour}"),
+            (self.violations_to_block >= 1, "--violations-to-block must be at least 1"),
+            (self.cooloff_s >= 0, f"--cooloff must not be negative, got {self.cooloff_s}"),
+            (self.cache_s >= 0, f"--cache-seconds must not be negative, got {self.cache_s}"),
+            (self.block_style in ("html", "429"), f"--block-style must be html or 429, got {self.block_style!r}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise StartupError(message)

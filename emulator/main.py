@@ -1,0 +1,38 @@
+"""Running the emulator as a program: build it, say where it listens and with which keys, serve."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .app import create_app
+from .config import EmulatorConfig
+from .errors import StartupError
+from .server import bind, serve
+
+
+def banner(config: EmulatorConfig, host: str, port: int, keys: list[tuple[str, str, str, str]]) -> str:
+    source = f"replay of {config.replay}" if config.replay else f"synthetic market, seed {config.seed}"
+    lines = [
+        f"Mt.Gox emulator on http://{host}:{port}/api/{{0,1,2}}/ ({source}, speed x{config.speed:g})",
+        f"limits: one request per endpoint every {config.min_interval_s:g} s, full depth "
+        f"{config.heavy_per_hour}/h, cache {config.cache_s:g} s; faults: {config.faults or 'none'}",
+        "API keys of this emulator (test keys, not real ones):",
+    ]
+    lines += [f"  account={a}  rights={r}  key={k}  secret={s}" for k, s, r, a in keys]
+    return "\n".join(lines)
+
+
+def run(config: EmulatorConfig, host: str, port: int, echo: Callable[[str], None] = print) -> None:
+    """Serve until interrupted. Start-up problems raise StartupError with one line."""
+    try:
+        sock = bind(host, port)
+    except OSError as e:
+        raise StartupError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    app = create_app(config)
+    ex = app.state.exchange
+    keys = [(k.key, k.secret, ",".join(sorted(k.rights)), k.account) for k in ex.keys]
+    echo(banner(config, host, sock.getsockname()[1], keys))
+    try:
+        serve(app, sock)
+    finally:
+        app.state.request_log.close()
