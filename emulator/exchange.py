@@ -152,7 +152,7 @@ class Exchange:
         if fault is not None:
             reply.fault = fault.label
             if fault.kind == "slow":
-                reply.delay_s = fault.param or 30.0
+                reply.delay_s = fault.param if fault.param is not None else 30.0
             elif fault.kind == "truncate" and reply.status == 200:
                 reply.body = truncate_body(reply.body, self.config.seed, self._requests)
             elif fault.kind == "drop":
@@ -271,7 +271,7 @@ class Exchange:
             # Step the cursor back so the page repeats trades the client already has.
             feed = m.feeds.get(cur)
             if feed is not None:
-                i = max(0, feed.after(since) - int(fault.param or 5))
+                i = max(0, feed.after(since) - int(fault.param if fault.param is not None else 5))
                 since = feed.tids[i] - 1 if i < len(feed.tids) else since
         page = m.trades_page(cur, since, limit=PAGE_LIMIT.get(version),
                              window_us=DAY_US if version >= 2 and since is not None else None)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .book import Book
-from .model import RELAUNCH_TID, Trade
+from .model import MICRO_TID_MIN, Trade
 from .synthetic import MINUTE_US, SyntheticConfig, SyntheticMarket, build_book, convert, refresh_near
 
 DAY_US = 86_400_000_000
@@ -207,8 +207,8 @@ class Market:
             return feed.since_time(self.now_us - DAY_US)
         i = feed.after(since)
         end = len(feed.trades)
-        if since < RELAUNCH_TID and feed.tids and feed.tids[0] < RELAUNCH_TID:
-            end = bisect_left(feed.tids, RELAUNCH_TID)
+        if since < MICRO_TID_MIN and feed.tids and feed.tids[0] < MICRO_TID_MIN:
+            end = bisect_left(feed.tids, MICRO_TID_MIN)
         if limit is not None:
             end = min(end, i + limit)
         page = feed.trades[i:end]

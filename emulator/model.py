@@ -8,6 +8,9 @@ from dataclasses import dataclass
 # after it they are microsecond timestamps (reference section 1).
 RELAUNCH_TID = 1309108565842636
 RELAUNCH_US = 1309046400 * 1_000_000  # 2011-06-26 00:00:00 UTC
+# Sequential tids stayed below a million; microsecond tids are above 1.3e15. Anything under this
+# bound is a pre-relaunch sequential tid.
+MICRO_TID_MIN = 10**12
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,12 +112,3 @@ def money(value_int: int, code: str, *, short_display: bool = False) -> dict[str
         "display_short": short,
         "currency": code,
     }
-
-
-def parse_decimal_to_int(text: str, cur: Currency) -> int:
-    """'17.6985' -> 1769850 for USD. Exact; raises ValueError for more digits than the scale."""
-    d = Decimal(text.strip())
-    scaled = d.scaleb(cur.decimals)
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"{text!r} has more than {cur.decimals} decimals for {cur.code}")
-    return int(scaled)
