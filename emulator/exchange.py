@@ -17,7 +17,8 @@ import orjson
 
 from . import account_views as av
 from . import market_views as mv
-from .account import Account, cancel_order, generate_accounts, history_page, place_order
+from .account import Account, cancel_order, history_page, place_order
+from .account_seed import generate_accounts
 from .auth import ApiKey, Authenticator, default_keys, load_keys
 from .book import Book
 from .config import EmulatorConfig

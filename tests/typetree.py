@@ -38,7 +38,7 @@ def shape_of(value: Any, into: Shape | None = None) -> Shape:
     shape = into or Shape()
     if isinstance(value, dict):
         keys = frozenset(value)
-        order, children = shape.objects.setdefault(keys, (list(value), {}))
+        _, children = shape.objects.setdefault(keys, (list(value), {}))
         for k, v in value.items():
             children[k] = shape_of(v, children.get(k))
     elif isinstance(value, list):
