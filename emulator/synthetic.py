@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .book import Book
+from .book import Book, Side
 from .model import Trade
 from .money import CURRENCIES, FIAT
 
@@ -172,19 +172,24 @@ def _nice_price(rng: random.Random, price_int: int, cur: str) -> int:
 
 
 def build_book(seed: int, cur: str, mid_int: int, levels: int, now_us: int, minute: int) -> Book:
-    """A full book around `mid_int`: far standing orders (old stamps) plus the live near part."""
+    """A full book of `levels` distinct prices around `mid_int` (plus the absurd ones): standing
+    orders away from the mid with old stamps, and the live part within 5 % of it."""
     book = Book(cur)
     rng = derive_rng(seed, "far-book", cur)
     far = max(20, levels * 2 // 3)
-    for i in range(far):
-        is_bid = i % 2 == 0
-        u = rng.random() ** 2.2
-        # Bids spread down to a hundredth of the mid, asks up to twenty times it.
-        price = mid_int * (1 - 0.99 * u) if is_bid else mid_int * (1 + 20 * u)
-        price_int = _round_level(rng, int(price), cur)
-        stamp = now_us - rng.randrange(1, 180 * 86_400) * 1_000_000
-        side = book.bids if is_bid else book.asks
-        side.add(price_int, _level_amount(rng, far=True), stamp)
+    old = 180 * 86_400_000_000
+
+    def far_bid() -> int:  # down to a hundredth of the mid, denser near it
+        return _round_level(rng, int(mid_int * (0.95 - 0.94 * rng.random() ** 2.2)), cur)
+
+    def far_ask() -> int:  # up to twenty times the mid
+        return _round_level(rng, int(mid_int * (1.05 + 20 * rng.random() ** 2.2)), cur)
+
+    def far_stamp() -> int:
+        return now_us - rng.randrange(1, old)
+
+    _fill(book.bids, far // 2, far_bid, lambda: _level_amount(rng, far=True), far_stamp)
+    _fill(book.asks, far - far // 2, far_ask, lambda: _level_amount(rng, far=True), far_stamp)
     for price_int, amount_int in _absurd_levels(cur):
         side = book.bids if price_int < mid_int else book.asks
         side.add(price_int, amount_int, now_us - 400 * 86_400_000_000)
@@ -193,7 +198,7 @@ def build_book(seed: int, cur: str, mid_int: int, levels: int, now_us: int, minu
 
 
 def refresh_near(book: Book, seed: int, mid_int: int, levels: int, now_us: int, minute: int) -> tuple[int, int]:
-    """Replace the levels within 5 % of the mid by fresh quotes around the new mid.
+    """Replace the levels within 5 % of the mid by `levels` fresh quotes around the new mid.
 
     Keyed by the minute, so asking twice in one minute gives the same book. Returns the bid
     floor and ask ceiling of what was replaced: every bid at or above the floor and every ask
@@ -203,22 +208,40 @@ def refresh_near(book: Book, seed: int, mid_int: int, levels: int, now_us: int, 
     rng = derive_rng(seed, "near-book", cur, minute)
     half_spread = max(1, int(mid_int * (0.0005 + rng.random() * 0.002)))
     best_bid, best_ask = mid_int - half_spread, mid_int + half_spread
-    book.bids.discard_range(best_bid + 1, 10**18)
-    book.asks.discard_range(0, best_ask - 1)
     bid_floor, ask_ceiling = mid_int * 95 // 100, mid_int * 105 // 100
-    book.bids.discard_range(bid_floor, best_bid)
-    book.asks.discard_range(best_ask, ask_ceiling)
+    book.bids.discard_range(bid_floor, 10**18)
+    book.asks.discard_range(0, ask_ceiling)
     book.bids.add(best_bid, _level_amount(rng, far=False), now_us - rng.randrange(1, 30_000_000))
     book.asks.add(best_ask, _level_amount(rng, far=False), now_us - rng.randrange(1, 30_000_000))
-    for i in range(max(0, levels - 2)):
-        is_bid = i % 2 == 0
-        u = rng.random() ** 1.5 * 0.05
-        price = best_bid * (1 - u) if is_bid else best_ask * (1 + u)
-        price_int = _round_level(rng, int(price), cur)
-        stamp = now_us - rng.randrange(1, 3_600_000_000)
-        (book.bids if is_bid else book.asks).add(price_int, _level_amount(rng, far=False), stamp)
+
+    def near_bid() -> int:
+        return max(bid_floor, _round_level(rng, int(best_bid * (1 - rng.random() ** 1.5 * 0.05)), cur))
+
+    def near_ask() -> int:
+        return min(ask_ceiling, _round_level(rng, int(best_ask * (1 + rng.random() ** 1.5 * 0.05)), cur))
+
+    def near_stamp() -> int:
+        return now_us - rng.randrange(1, 3_600_000_000)
+
+    rest = max(0, levels - 2)
+    _fill(book.bids, rest // 2, near_bid, lambda: _level_amount(rng, far=False), near_stamp, floor=bid_floor)
+    _fill(book.asks, rest - rest // 2, near_ask, lambda: _level_amount(rng, far=False), near_stamp, ceiling=ask_ceiling)
     book.touched()
     return bid_floor, ask_ceiling
+
+
+def _fill(
+    side: Side, count: int, price: Callable[[], int], amount: Callable[[], int], stamp: Callable[[], int],
+    *, floor: int = 0, ceiling: int = 10**18,
+) -> None:
+    """Add `count` levels at prices the side does not have yet (within floor..ceiling)."""
+    target = len(side) + count
+    for _ in range(count * 20):  # bounded: a narrow range may hold fewer distinct prices
+        if len(side) >= target:
+            return
+        p = price()
+        if floor <= p <= ceiling and side.get(p) is None:
+            side.add(p, amount(), stamp())
 
 
 def _round_level(rng: random.Random, price_int: int, cur: str) -> int:

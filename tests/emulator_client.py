@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import itertools
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -21,7 +20,14 @@ from emulator.config import EmulatorConfig
 from emulator.exchange import Exchange
 from emulator.server import ServerThread
 
-_nonces = itertools.count(int(time.time() * 1e6))
+_last_nonce = 0
+
+
+def next_nonce() -> int:
+    """One increasing nonce source for every test: max(now in µs, last + 1)."""
+    global _last_nonce
+    _last_nonce = max(int(time.time() * 1e6), _last_nonce + 1)
+    return _last_nonce
 
 
 def rest_sign(secret_b64: str, version: int, path: str, body: bytes) -> str:
@@ -43,7 +49,7 @@ class Emulator:
         self, version: int, path: str, key: ApiKey, params: dict[str, Any] | None = None, *, query: str = ""
     ) -> httpx.Response:
         """A signed POST of `path` (after /api/<version>/) with a fresh nonce."""
-        fields = {**(params or {}), "nonce": next(_nonces)}
+        fields = {**(params or {}), "nonce": next_nonce()}
         body = urllib.parse.urlencode(fields).encode()
         headers = {
             "Rest-Key": key.key,
