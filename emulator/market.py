@@ -14,6 +14,7 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import takewhile
 
 from .book import Book
 from .model import MICRO_TID_MIN, Trade
@@ -213,8 +214,10 @@ class Market:
             end = min(end, i + limit)
         page = feed.trades[i:end]
         if window_us is not None and page:
+            # Cut at the first trade past the window, never filter: pre-relaunch tids are not in
+            # time order, and a trade skipped inside a page would be behind the next cursor.
             stop = page[0].time_us + window_us
-            page = [t for t in page if t.time_us < stop]
+            page = list(takewhile(lambda t: t.time_us < stop, page))
         return page
 
     def new_tid(self) -> int:
