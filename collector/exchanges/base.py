@@ -1,0 +1,82 @@
+"""What the collector needs to know about an exchange, as data plus pure functions.
+
+Shared code asks an `ExchangeAdapter` how to build a request, how to read an answer and what
+the limits are; it never branches on an exchange's name. Adding an exchange is a new module
+that builds one of these and registers it in `collector.exchanges.REGISTRY`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Priorities: when requests compete, lower goes first.
+LIVE = 0  # ticker, trades
+BOOK = 1  # depth, full depth
+ACCOUNT = 2  # wallet history, info, orders
+BACKFILL = 3
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointSpec:
+    """One method of the exchange, in every API version that has it."""
+
+    name: str  # canonical: ticker, depth, full_depth, trades, wallet_history, info, orders
+    priority: int
+    private: bool = False
+    heavy: bool = False  # counts against an hourly cap (full depth)
+    paths: Mapping[int, str] = field(default_factory=dict)  # api version -> path template ({pair}, {cur})
+    per_market: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A request ready to send: no secrets yet (signing happens at the edge, in fetch)."""
+
+    endpoint: str
+    market: str  # "BTCUSD", or "-" for account calls
+    api_version: int
+    method: str
+    path: str  # after the base URL's /api/, e.g. "1/BTCUSD/trades"
+    sign_path: str  # the part v2 signs: after /api/<version>/
+    params: Mapping[str, str]  # query (GET) or form fields (POST), without the nonce
+    private: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TradesPage:
+    """What a trades answer says, for the cursor: tids and their times, in answer order."""
+
+    tids: tuple[int, ...]
+    times_us: tuple[int, ...]
+    full: bool  # the page hit the version's cap, so more trades are waiting
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    indexes: tuple[int, ...]  # wallet history Index values on this page
+    current_page: int
+    max_page: int
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    min_interval_s: float  # per endpoint, documented
+    heavy_per_hour: int  # full depth
+    trades_page_cap: Mapping[int, int | None]  # per version: rows per `since` page (None: paged by time)
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeAdapter:
+    name: str
+    endpoints: Mapping[str, EndpointSpec]
+    pairs: frozenset[str]
+    limits: Limits
+    build: Callable[..., Request]  # (spec, version, market, since=None, page=None, currency=None)
+    # (status, content_type, body, private) -> (error class or None, decoded answer or None)
+    classify: Callable[[int | None, str, bytes, bool], tuple[str | None, Any]]
+    trades_page: Callable[[Any, int], TradesPage]  # (decoded JSON, version)
+    history_page: Callable[[Any, int, bytes], HistoryPage]  # (decoded JSON, version, raw body)
+    next_since: Callable[[int | None, TradesPage], int | None]  # cursor after a page; None: caught up
+    payload: Callable[[Any, int], Any]  # unwrap the version's envelope

@@ -1,0 +1,61 @@
+"""From configuration to tasks, and from a task plus the cursors to the next request. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+from .exchanges.base import EndpointSpec, ExchangeAdapter, Request
+from .schedule import Task
+
+# Configuration names of the market endpoints, mapped to the adapter's canonical names.
+MARKET_ENDPOINTS = ("ticker", "depth", "full_depth", "trades")
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    tasks: tuple[Task, ...]
+    budget_key: str  # (host, key) the rate budget is shared under
+    min_interval_s: float
+    heavy_per_hour: int
+    global_rps: float
+
+
+def plan(
+    adapter: ExchangeAdapter, version: int, *, base_url: str, key_fingerprint: str, min_interval_s: float,
+    heavy_per_hour: int, global_rps: float, markets: Mapping[str, Mapping[str, float]],
+    wallet_history: tuple[str, ...] = (), history_every_s: float = 0.0, info_s: float = 0.0, orders_s: float = 0.0,
+) -> Plan:
+    """The tasks a configuration asks for. Raises ConfigError for an endpoint the version lacks."""
+    tasks: list[Task] = []
+
+    def spec_for(name: str, where: str) -> EndpointSpec:
+        spec = adapter.endpoints[name]
+        if version not in spec.paths:
+            raise ConfigError(f"{where}: {adapter.name} API v{version} has no {name} endpoint")
+        return spec
+
+    for pair, intervals in markets.items():
+        for name in MARKET_ENDPOINTS:
+            if name in intervals:
+                spec = spec_for(name, f"[market {pair}].{name}")
+                tasks.append(Task(f"{name}:{pair}", name, pair, intervals[name], spec.priority, spec.heavy))
+    for cur in wallet_history:
+        spec = spec_for("wallet_history", "[account].wallet_history")
+        tasks.append(Task(f"wallet_history:{cur}", "wallet_history", "-", history_every_s, spec.priority,
+                          currency=cur))
+    for name, every in (("info", info_s), ("orders", orders_s)):
+        if every > 0:
+            spec = spec_for(name, f"[account].{name}")
+            tasks.append(Task(f"{name}:-", name, "-", every, spec.priority))
+    host = urlsplit(base_url).netloc
+    return Plan(tuple(tasks), f"{adapter.name}|{host}|{key_fingerprint}", min_interval_s, heavy_per_hour, global_rps)
+
+
+def request_for(
+    adapter: ExchangeAdapter, version: int, task: Task, *, since: int | None = None, page: int | None = None
+) -> Request:
+    return adapter.build(adapter.endpoints[task.endpoint], version, task.market, since=since, page=page,
+                         currency=task.currency)
