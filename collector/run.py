@@ -118,9 +118,13 @@ class Collector:
 
     # -- the loop ---------------------------------------------------------------------------------
 
+    async def recover(self) -> int:
+        """Replay journal segments a crash left into Parquet (exactly once)."""
+        return await asyncio.to_thread(self.store.recover, self.config.storage.journal_dir)
+
     async def run(self, *, duration_s: float | None = None, stop: asyncio.Event | None = None) -> Stats:
         stop = stop or asyncio.Event()
-        ingested = await asyncio.to_thread(self.store.recover, self.config.storage.journal_dir)
+        ingested = await self.recover()
         log.event("start", run=self.run_id, exchange=self.adapter.name, api=self.version,
                   tasks=len(self.plan.tasks), recovered=ingested)
         start = self.clock()
@@ -131,7 +135,7 @@ class Collector:
         try:
             while not stop.is_set() and (deadline is None or self.clock() < deadline):
                 now = self.clock()
-                await self._housekeeping(now)
+                await self.housekeeping(now)
                 if now >= next_status:
                     self._status()
                     next_status = now + self.status_every_s
@@ -150,7 +154,7 @@ class Collector:
         finally:
             if running:
                 await asyncio.wait(running, timeout=self.config.exchange.timeout_s + 5)
-            await self._shutdown()
+            await self.close()
         return self.stats
 
     async def _sleep_until(self, when: float, stop: asyncio.Event) -> None:
@@ -163,7 +167,7 @@ class Collector:
             for w in waiters:
                 w.cancel()
 
-    async def _housekeeping(self, now: float) -> None:
+    async def housekeeping(self, now: float) -> None:
         if self.journal.due(now):
             self.journal.flush()
         if self.journal.should_roll(now):
@@ -175,7 +179,8 @@ class Collector:
             rows = await asyncio.to_thread(self.store.ingest_segment, closed)
             log.event("rolled", segment=closed.name, records=rows)
 
-    async def _shutdown(self) -> None:
+    async def close(self) -> None:
+        """Flush and roll the journal into Parquet, export coverage and gaps, close connections."""
         self.journal.flush()
         await self._roll()
         self.journal.close()
@@ -212,7 +217,7 @@ class Collector:
             await asyncio.sleep(slot - self.clock())
         outcome = await self.fetcher.fetch(req)
         stored = self.journal.append(outcome.record)
-        self._count(stored)
+        self.count(stored)
         sent_s = outcome.record.sent_at / 1e6
         if outcome.record.error_class is None:
             again = self._advance(task, req.params, outcome, stored)
@@ -232,7 +237,7 @@ class Collector:
             return request_for(self.adapter, self.version, task, page=self.history_page.get(task.key, 1))
         return request_for(self.adapter, self.version, task)
 
-    def _count(self, stored: rc.RawRecord) -> None:
+    def count(self, stored: rc.RawRecord) -> None:
         self.stats.requests += 1
         self.stats.bytes += len(stored.body)
         if stored.error_class is not None:

@@ -97,6 +97,154 @@ def demo(seed: Annotated[int, typer.Option(help="Seed of the emulator's market."
     run(lambda line: typer.echo(line), seed=seed)
 
 
+# -- collector ---------------------------------------------------------------------------------
+
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The TOML configuration file.")]
+backfill_app = typer.Typer(help="Fetch past data the live collector did not see.", no_args_is_help=True)
+app.add_typer(backfill_app, name="backfill")
+
+
+def _load(path: Path):
+    from collector.config import load_config
+    from collector.errors import ConfigError
+
+    try:
+        return load_config(path)
+    except ConfigError as e:
+        raise fail(str(e)) from None
+
+
+def _collector_errors():
+    from collector.errors import CollectorError
+
+    return CollectorError
+
+
+@app.command()
+def init(path: Annotated[Path, typer.Argument(help="Where to write the example.")] = Path("marketrec.toml")) -> None:
+    """Write a commented example configuration to start from.
+
+    Example: marketrec init marketrec.toml
+    """
+    from collector.config import write_example
+
+    try:
+        write_example(path)
+    except _collector_errors() as e:
+        raise fail(str(e)) from None
+    typer.echo(f"wrote {path}; edit it, then: marketrec collect --config {path}")
+
+
+@app.command()
+def collect(
+    config: ConfigOption,
+    duration: Annotated[str | None, typer.Option(help="Stop after this long, e.g. 10m (default: never).")] = None,
+    status_every: Annotated[float, typer.Option(help="Seconds between status lines.")] = 60.0,
+) -> None:
+    """Record the configured markets and account until stopped (SIGINT/SIGTERM flush and exit 0).
+
+    Example: marketrec collect --config marketrec.toml --duration 10m
+    """
+    import asyncio
+
+    from collector import log, service
+    from collector.config import parse_duration
+
+    cfg = _load(config)
+    try:
+        seconds = parse_duration(duration, "--duration") if duration else None
+        log.configure()
+        asyncio.run(service.collect(cfg, duration_s=seconds, status_every_s=status_every))
+    except _collector_errors() as e:
+        raise fail(str(e)) from None
+
+
+@backfill_app.command("trades")
+def backfill_trades(
+    config: ConfigOption,
+    market: Annotated[str, typer.Option(help="The pair, e.g. BTCUSD.")] = "BTCUSD",
+    since: Annotated[str | None, typer.Option(help="Start after this tid or date (2013-01-01); "
+                                              "omitted: retry every open gap.")] = None,
+    until: Annotated[str | None, typer.Option(help="Stop at this tid or date (default: caught up).")] = None,
+) -> None:
+    """Crawl past trades with since=<tid> within the exchange's limits, recording coverage and gaps.
+
+    Example: marketrec backfill trades --config marketrec.toml --market BTCUSD --since 2013-01-01
+    """
+    import asyncio
+
+    from collector import log, service
+    from collector.backfill import parse_point
+
+    from .progress import tid_progress
+
+    cfg = _load(config)
+    try:
+        start = parse_point(since) if since else None
+        stop = parse_point(until) if until else None
+        log.configure()
+        with tid_progress(f"backfill {market}", start, stop) as advance:
+            results = asyncio.run(service.backfill(cfg, market.upper(), start, stop, advance))
+    except _collector_errors() as e:
+        raise fail(str(e)) from None
+    for r in results:
+        typer.echo(f"{r.market}: {r.pages} pages, {r.trades} trades, tids {r.first_tid}..{r.last_tid}"
+                   + (f"; stopped: {r.gap}" if r.gap else ""))
+
+
+@app.command()
+def gaps(config: ConfigOption) -> None:
+    """List trade ranges that could not be fetched, and why (backfill closes them).
+
+    Example: marketrec gaps --config marketrec.toml
+    """
+    from collector import service
+
+    cfg = _load(config)
+    rows = service.open_gaps(cfg)
+    if not rows:
+        typer.echo("no open gaps")
+    for g in rows:
+        typer.echo(f"{g.exchange} {g.market}: tids after {g.after_tid} through {g.through_tid or 'the live feed'}: "
+                   f"{g.reason}")
+
+
+@app.command()
+def status(config: ConfigOption) -> None:
+    """Show the last good poll per endpoint, open gaps, nonce state and disk use.
+
+    Example: marketrec status --config marketrec.toml
+    """
+    from collector import service
+
+    from .progress import format_status
+
+    cfg = _load(config)
+    try:
+        typer.echo(format_status(service.status(cfg)))
+    except _collector_errors() as e:
+        raise fail(str(e)) from None
+
+
+@app.command()
+def compact(config: ConfigOption) -> None:
+    """Merge small raw Parquet files into files near the target size; safe to interrupt and rerun.
+
+    Example: marketrec compact --config marketrec.toml
+    """
+    from collector import service
+
+    from .progress import count_progress
+
+    cfg = _load(config)
+    try:
+        with count_progress("compact") as advance:
+            result = service.compact(cfg, advance)
+    except _collector_errors() as e:
+        raise fail(str(e)) from None
+    typer.echo(str(result))
+
+
 def main() -> None:
     try:
         app()
