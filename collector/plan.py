@@ -27,6 +27,7 @@ def plan(
     adapter: ExchangeAdapter, version: int, *, base_url: str, key_fingerprint: str, min_interval_s: float,
     heavy_per_hour: int, global_rps: float, markets: Mapping[str, Mapping[str, float]],
     wallet_history: tuple[str, ...] = (), history_every_s: float = 0.0, info_s: float = 0.0, orders_s: float = 0.0,
+    source: str = "config",
 ) -> Plan:
     """The tasks a configuration asks for. Raises ConfigError for an endpoint the version lacks."""
     tasks: list[Task] = []
@@ -34,7 +35,7 @@ def plan(
     def spec_for(name: str, where: str) -> EndpointSpec:
         spec = adapter.endpoints[name]
         if version not in spec.paths:
-            raise ConfigError(f"{where}: {adapter.name} API v{version} has no {name} endpoint")
+            raise ConfigError(f"{source}: {where}: {adapter.name} API v{version} has no {name} endpoint")
         return spec
 
     for pair, intervals in markets.items():

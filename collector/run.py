@@ -94,8 +94,9 @@ class Collector:
             key_fingerprint=key_fingerprint(creds.key if creds else None),
             min_interval_s=ex.min_interval_s, heavy_per_hour=ex.full_depth_per_hour,
             global_rps=ex.max_requests_per_second, markets=markets,
-            wallet_history=acct.wallet_history if acct else (), history_every_s=acct.every_s if acct else 0.0,
-            info_s=acct.info_s if acct else 0.0, orders_s=acct.orders_s if acct else 0.0,
+            wallet_history=acct.wallet_history if acct else (), history_every_s=(acct.every_s or 0.0) if acct else 0.0,
+            info_s=(acct.info_s or 0.0) if acct else 0.0, orders_s=(acct.orders_s or 0.0) if acct else 0.0,
+            source=str(config.path or "config"),
         )
         sdir = state_dir(config)
         self.state = State(sdir / "collector.sqlite")

@@ -148,11 +148,14 @@ def collect(
     import asyncio
 
     from collector import log, service
-    from collector.config import parse_duration
+    from collector.units import parse_duration
 
     cfg = _load(config)
     try:
-        seconds = parse_duration(duration, "--duration") if duration else None
+        seconds = parse_duration(duration) if duration else None
+    except ValueError:
+        raise fail(f"--duration: {duration!r} is not a duration like 90s, 10m or 1h") from None
+    try:
         log.configure()
         asyncio.run(service.collect(cfg, duration_s=seconds, status_every_s=status_every))
     except _collector_errors() as e:

@@ -67,9 +67,23 @@ class Limits:
     trades_page_cap: Mapping[int, int | None]  # per version: rows per `since` page (None: paged by time)
 
 
+@dataclass(frozen=True)
+class ExchangeRules:
+    """What an exchange documents about itself and a configuration must respect."""
+
+    name: str
+    documented_min_interval_s: float  # per endpoint; shorter only against an emulator on loopback
+    full_depth_per_hour: int
+    pairs: frozenset[str]
+    currencies: tuple[str, ...]  # every currency a wallet can hold, in the order messages list them
+    api_versions: frozenset[int]
+    pair_hint: str  # how the exchange spells a pair, for the message about one it does not list
+
+
 @dataclass(frozen=True, slots=True)
 class ExchangeAdapter:
     name: str
+    rules: ExchangeRules
     endpoints: Mapping[str, EndpointSpec]
     pairs: frozenset[str]
     limits: Limits

@@ -15,11 +15,33 @@ from typing import Any
 import orjson
 
 from .. import record as rc
-from .base import ACCOUNT, BOOK, LIVE, EndpointSpec, ExchangeAdapter, HistoryPage, Limits, Request, TradesPage
+from .base import (
+    ACCOUNT,
+    BOOK,
+    LIVE,
+    EndpointSpec,
+    ExchangeAdapter,
+    ExchangeRules,
+    HistoryPage,
+    Limits,
+    Request,
+    TradesPage,
+)
 
+# "USD, AUD, CAD, CHF, CNY, DKK, EUR, GBP, HKD, JPY, NZD, PLN, RUB, SEK, SGD, THB", later "+ NOK, CZK" (§3).
+# INR and KRW channels existed late 2013 but their scaling is undocumented, so they stay out.
 CURRENCIES = ("USD", "AUD", "CAD", "CHF", "CNY", "DKK", "EUR", "GBP", "HKD", "JPY", "NZD", "PLN", "RUB", "SEK",
               "SGD", "THB", "NOK", "CZK")
 PAIRS = frozenset(f"BTC{c}" for c in CURRENCIES)
+RULES = ExchangeRules(
+    name="mtgox",
+    documented_min_interval_s=10.0,  # "All API methods are cached for 10 seconds" (§7)
+    full_depth_per_hour=5,  # "limit to 5 requests per hour" (§7)
+    pairs=PAIRS,
+    currencies=("BTC", *CURRENCIES),
+    api_versions=frozenset({0, 1, 2}),
+    pair_hint=f"BTC<CUR> with CUR in {', '.join(CURRENCIES)}",
+)
 
 # Tids below this are the sequential ones of 2010-2011; a page asked with one never reaches
 # past the relaunch, so an empty page there means: jump to just before the first µs tid.
@@ -139,6 +161,6 @@ def history_page(decoded: Any, version: int, body: bytes) -> HistoryPage:
 
 
 MTGOX = ExchangeAdapter(
-    name="mtgox", endpoints=ENDPOINTS, pairs=PAIRS, limits=LIMITS, build=build, classify=classify,
+    name="mtgox", rules=RULES, endpoints=ENDPOINTS, pairs=PAIRS, limits=LIMITS, build=build, classify=classify,
     trades_page=trades_page, history_page=history_page, next_since=next_since, payload=payload,
 )
