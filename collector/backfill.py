@@ -8,7 +8,6 @@ the open gaps and closes those it fills.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from .backoff import circuit_open_until
 from .budget import Want
 from .errors import ConfigError
 from .plan import request_for
-from .run import Collector
+from .run import Collector, take_slot
 from .schedule import Task
 
 # Mt.Gox tids from the June 2011 relaunch on are microsecond times; before, a date has no tid.
@@ -63,15 +62,13 @@ async def backfill_trades(
         raise ConfigError(f"{market!r} is not a pair {collector.adapter.name} lists")
     c = collector
     task = Task(f"backfill:{market}", "trades", market, c.plan.min_interval_s, 3)
-    want = Want(budget_key=c.plan.budget_key, endpoint_key=f"trades:{market}:", min_interval_s=c.plan.min_interval_s,
+    want = Want(budget_key=c.plan.budget_key, endpoint_key=f"trades:{market}", min_interval_s=c.plan.min_interval_s,
                 per_hour=None, global_rps=c.plan.global_rps)
     cursor, pages, trades, failures = since, 0, 0, 0
     first: int | None = None
     gap: str | None = None
     while until is None or cursor < until:
-        slot = c.budget.reserve(want, c.clock())
-        if slot > c.clock():
-            await asyncio.sleep(slot - c.clock())
+        await take_slot(c.budget, want, c.clock)
         outcome = await c.fetcher.fetch(request_for(c.adapter, c.version, task, since=cursor))
         stored = c.journal.append(outcome.record)
         c.count(stored)

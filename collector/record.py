@@ -7,6 +7,8 @@ secret or a signature (the nonce is kept: it is what proves the request order).
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -72,8 +74,58 @@ SCHEMA = pa.schema([
 ])
 
 
+_EPOCH = dt.date(1970, 1, 1)
+_US_PER_DAY = 86_400_000_000
+# Hive partition values become directory names: no separators, no `=`, nothing a shell or URL must escape.
+_PARTITION_VALUE = re.compile(r"[A-Za-z0-9_.+-]+\Z")
+_INT8 = (-(2**7), 2**7 - 1)
+_INT16 = (-(2**15), 2**15 - 1)
+_INT64 = (-(2**63), 2**63 - 1)
+_DATED = (0, 253_402_300_799_999_999)  # received_at must name a date: 1970-01-01 .. 9999-12-31
+
+
+def utc_date(us: int) -> str:
+    """The UTC date (YYYY-MM-DD) of a time in µs since the epoch, by integer arithmetic.
+
+    Floor division keeps it exact: a float division rounds 23:59:59.9999995 into the next day.
+    """
+    return (_EPOCH + dt.timedelta(days=us // _US_PER_DAY)).isoformat()
+
+
 def partition_date(record: RawRecord) -> str:
     """The `date=` partition: the UTC date of received_at, YYYY-MM-DD."""
-    import datetime as dt
+    return utc_date(record.received_at)
 
-    return dt.datetime.fromtimestamp(record.received_at / 1e6, dt.UTC).strftime("%Y-%m-%d")
+
+def is_partition_value(value: object) -> bool:
+    """True when `value` can be a hive partition value (exchange, endpoint, market) as it is."""
+    return isinstance(value, str) and value not in (".", "..") and _PARTITION_VALUE.match(value) is not None
+
+
+def record_problem(record: RawRecord) -> str | None:
+    """Why `record` cannot be stored under SCHEMA, in one line; None when it can.
+
+    The journal asks before it writes: a record the raw store cannot convert would otherwise
+    block the ingestion of its whole segment.
+    """
+    for name in ("exchange", "endpoint", "market"):
+        value = getattr(record, name)
+        if not is_partition_value(value):
+            return f"{name} {value!r} is not a partition value (letters, digits, _ . + - only)"
+    for name in ("record_id", "method", "path", "params", "collector_run"):
+        if not isinstance(getattr(record, name), str):
+            return f"{name} must be a str, not {type(getattr(record, name)).__name__}"
+    if record.error_class is not None and not isinstance(record.error_class, str):
+        return f"error_class must be a str or None, not {type(record.error_class).__name__}"
+    if not isinstance(record.body, bytes):
+        return f"body must be bytes, not {type(record.body).__name__}"
+    checks = (("api_version", record.api_version, _INT8, False), ("http_status", record.http_status, _INT16, True),
+              ("sent_at", record.sent_at, _INT64, False), ("received_at", record.received_at, _DATED, False))
+    for name, value, (low, high), optional in checks:
+        if value is None and optional:
+            continue
+        if type(value) is not int or not low <= value <= high:
+            return f"{name} {value!r} is not an integer in [{low}, {high}]"
+    if not _INT64[0] <= record.received_at - record.sent_at <= _INT64[1]:
+        return "received_at - sent_at overflows int64"
+    return None

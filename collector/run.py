@@ -49,6 +49,22 @@ class Stats:
     by_error: dict[str, int] = field(default_factory=dict)
 
 
+# A request that wakes this late for its slot takes a new one instead of sending into the next
+# slot, which another process may hold.
+LATE_S = 0.05
+
+
+async def take_slot(budget: SharedBudget, want: Want, clock: Callable[[], float]) -> None:
+    """Wait for a slot of the shared budget; return when it is time to send."""
+    while True:
+        slot = budget.reserve(want, clock())
+        delay = slot - clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if clock() - slot <= LATE_S:
+            return
+
+
 def key_fingerprint(key: str | None) -> str:
     return "public" if key is None else hashlib.sha256(key.encode()).hexdigest()[:16]
 
@@ -209,13 +225,13 @@ class Collector:
 
     async def _run_task_inner(self, task: Task) -> None:
         req = self._request(task)
-        endpoint_key = f"{task.endpoint}:{task.market}:{task.currency or ''}"
+        # Per method and market, not per currency: an exchange limits a method however its
+        # parameters vary (the emulator, like Mt.Gox's front end, counts paths).
+        endpoint_key = f"{task.endpoint}:{task.market}"
         want = Want(budget_key=self.plan.budget_key, endpoint_key=endpoint_key,
                     min_interval_s=self.plan.min_interval_s,
                     per_hour=self.plan.heavy_per_hour if task.heavy else None, global_rps=self.plan.global_rps)
-        slot = self.budget.reserve(want, self.clock())
-        if slot > self.clock():
-            await asyncio.sleep(slot - self.clock())
+        await take_slot(self.budget, want, self.clock)
         outcome = await self.fetcher.fetch(req)
         stored = self.journal.append(outcome.record)
         self.count(stored)

@@ -241,7 +241,7 @@ class Exchange:
         self, route: Route, cur: str | None, params: dict[str, str], key: ApiKey | None, fault: Fault | None
     ) -> Any:
         name, v = route.endpoint.name, route.version
-        if v == 0 and cur is not None and cur not in FIAT:
+        if v == 0 and name in ("ticker", "depth", "trades") and cur not in FIAT:
             raise ApiError(f'Invalid parameter "Currency": {cur} is not traded', "invalid_currency")
         m = self.market
         if name == "ticker":

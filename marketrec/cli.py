@@ -100,7 +100,11 @@ def demo(seed: Annotated[int, typer.Option(help="Seed of the emulator's market."
 # -- collector ---------------------------------------------------------------------------------
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The TOML configuration file.")]
-backfill_app = typer.Typer(help="Fetch past data the live collector did not see.", no_args_is_help=True)
+backfill_app = typer.Typer(
+    help="Fetch past data the live collector did not see.\n\n"
+    "Example: marketrec backfill trades --config marketrec.toml --market BTCUSD --since 2013-01-01",
+    no_args_is_help=True,
+)
 app.add_typer(backfill_app, name="backfill")
 
 

@@ -24,7 +24,7 @@ def test_requests_use_each_versions_paths_and_parameters() -> None:
                                                              "POST", "-")
     assert dict(v2.params) == {"currency": "BTC", "page": "3"}
     assert build(ENDPOINTS["wallet_history"], 0, currency="USD").path == "0/history_USD.csv"
-    with pytest.raises(ValueError, match="full_depth is not available in Mt.Gox API v0"):
+    with pytest.raises(ValueError, match=r"full_depth is not available in Mt\.Gox API v0"):
         build(ENDPOINTS["full_depth"], 0, "BTCUSD")
 
 
@@ -40,7 +40,9 @@ def test_requests_use_each_versions_paths_and_parameters() -> None:
     (FX + "mattcarrier__mtgox4j-client/TickerFast.json", 200, "application/json", False, None),
     (FX + "sferik__mtgox/history.json", 200, "application/json", True, None),
 ])
-def test_real_answers_are_classified(capture: str, status: int, ctype: str, private: bool, expected: str | None) -> None:
+def test_real_answers_are_classified(
+    capture: str, status: int, ctype: str, private: bool, expected: str | None
+) -> None:
     error, decoded = classify(status, ctype, shared_path(capture).read_bytes(), private)
     assert error == expected
     if expected is None:

@@ -1,0 +1,289 @@
+"""The rate budget of one (host, API key), shared by every marketrec process on the machine.
+
+Mt.Gox caches every method for 10 s and may block a client that asks more often; full depth is
+limited to 5 an hour (reference section 7). Those limits are the exchange's, per client, so two
+collectors on one key must share them: each request first reserves a send time (a slot) in a
+SQLite file all processes use, then sleeps until that slot and sends.
+
+    decide(history, want, now_s) -> slot      pure: the earliest slot >= now_s that keeps
+                                              every rule against what is already reserved
+    SharedBudget(path).reserve(want, now_s)   decide + record, atomically across processes
+
+The rules, for a budget (host + key fingerprint) and an endpoint ("fulldepth:BTCUSD"):
+
+- per endpoint, `min_interval_s` between slots, granted in order (FIFO): a new slot always
+  follows the endpoint's latest one. Never slipping into a gap before a later reservation is
+  what keeps a wall clock stepped back from bunching requests; the price is that after such a
+  step an endpoint used recently waits until the clock catches up (up to the size of the step);
+- per endpoint, at most `per_hour` slots in any 3600 s window (full depth), when set;
+- per budget, `1 / global_rps` between any two slots, of any endpoints. Here earlier gaps may be
+  used, so a full-depth slot reserved an hour ahead does not hold up the ticker;
+- a cool-off set by `block` (Retry-After, an anti-DDoS page): no slot before it ends.
+
+Slots are seconds on the caller's clock, which should be the wall clock (`time.time()`): it is
+the one all processes share and the only one that survives a reboot, which an hourly cap needs.
+The caller sleeps `slot - now_s` (a monotonic sleep, as asyncio's is), and, since a cool-off can
+begin while it sleeps, checks `blocked_until` before sending if it wants to honour that too.
+
+Storage: SQLite, WAL, `BEGIN IMMEDIATE` per reservation, `synchronous=FULL`. NORMAL would save
+the fsync, but a power cut could then roll back every commit since the last checkpoint (up to
+about a thousand reservations, a quarter of an hour or more), and after a quick reboot the hourly
+cap would count only what survived. One fsync per request sent is cheap next to the request.
+Rows that can no longer constrain a slot are pruned, except each endpoint's latest.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from .nonce import StateDb
+
+HOUR_S = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Want:
+    """One request asking for a slot."""
+
+    budget_key: str  # host + API key fingerprint: the client the exchange counts
+    endpoint_key: str  # e.g. "fulldepth:BTCUSD"
+    min_interval_s: float  # between two requests to this endpoint (Mt.Gox: 10 s)
+    per_hour: int | None  # at most this many in any 3600 s window (full depth: 5), None for no cap
+    global_rps: float  # requests per second for the whole budget; math.inf for no cap
+
+    def __post_init__(self) -> None:
+        for name in ("budget_key", "endpoint_key"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"Want.{name} must be a non-empty string, got {value!r}")
+        if not _number(self.min_interval_s) or not math.isfinite(self.min_interval_s) or self.min_interval_s < 0:
+            raise ValueError(f"Want.min_interval_s must be a finite number >= 0, got {self.min_interval_s!r}")
+        if self.per_hour is not None and (
+            not isinstance(self.per_hour, int) or isinstance(self.per_hour, bool) or self.per_hour < 1
+        ):
+            raise ValueError(f"Want.per_hour must be None or an integer >= 1, got {self.per_hour!r}")
+        if not _number(self.global_rps) or math.isnan(self.global_rps) or self.global_rps <= 0:
+            raise ValueError(f"Want.global_rps must be a number > 0 (math.inf for no cap), got {self.global_rps!r}")
+
+    @property
+    def gap_s(self) -> float:
+        """The least time between two slots of the budget."""
+        return 0.0 if math.isinf(self.global_rps) else 1.0 / self.global_rps
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    endpoint_key: str
+    slot_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetHistory:
+    """What one budget has reserved (in any order) and its cool-off, as far as a new slot cares."""
+
+    reserved: tuple[Reserved, ...] = ()
+    blocked_until_s: float | None = None
+
+    def add(self, endpoint_key: str, slot_s: float) -> BudgetHistory:
+        return BudgetHistory((*self.reserved, Reserved(endpoint_key, slot_s)), self.blocked_until_s)
+
+    def block(self, until_s: float) -> BudgetHistory:
+        current = self.blocked_until_s
+        return BudgetHistory(self.reserved, until_s if current is None else max(current, until_s))
+
+
+def decide(history: BudgetHistory, request: Want, now_s: float) -> float:
+    """The earliest time >= now_s at which `request` may be sent, given what `history` holds.
+
+    `history` must be that of `request.budget_key`. Deterministic; see the module docstring for
+    the rules. A history trimmed to the rows that can matter (what SharedBudget loads) gives the
+    same answer as the full one.
+    """
+    if not math.isfinite(now_s):
+        raise ValueError(f"now_s must be a finite number, got {now_s!r}")
+    slot = now_s
+    if history.blocked_until_s is not None:
+        slot = max(slot, history.blocked_until_s)
+
+    mine = sorted(r.slot_s for r in history.reserved if r.endpoint_key == request.endpoint_key)
+    if mine:
+        slot = max(slot, mine[-1] + request.min_interval_s)
+        # FIFO makes `mine` the endpoint's slots in the order granted, so the per_hour-th latest
+        # one is the oldest that could share a 3600 s window with the new slot.
+        if request.per_hour is not None and len(mine) >= request.per_hour:
+            slot = max(slot, mine[-request.per_hour] + HOUR_S)
+
+    gap = request.gap_s
+    if gap > 0:
+        # First fit: walk the budget's slots in time order, moving past each one too close.
+        # Every move is forward, so the bounds above still hold.
+        for other in sorted(r.slot_s for r in history.reserved):
+            if other <= slot - gap:
+                continue
+            if other >= slot + gap:
+                break
+            slot = other + gap
+    return slot
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS budget_slots (
+    budget_key TEXT NOT NULL,
+    endpoint_key TEXT NOT NULL,
+    slot_s REAL NOT NULL,
+    keep_until_s REAL NOT NULL      -- after this the row can only matter as its endpoint's latest
+);
+CREATE INDEX IF NOT EXISTS budget_slots_endpoint ON budget_slots (budget_key, endpoint_key, slot_s);
+CREATE INDEX IF NOT EXISTS budget_slots_time ON budget_slots (budget_key, slot_s);
+CREATE TABLE IF NOT EXISTS budget_blocks (
+    budget_key TEXT PRIMARY KEY,
+    until_s REAL NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+class SharedBudget:
+    """Slots per (host, key) in one SQLite file that every process on the machine shares.
+
+    Example (what the run loop does for each request):
+        slot = budget.reserve(want, time.time())
+        await asyncio.sleep(max(0.0, slot - time.time()))
+        ... send ...
+    """
+
+    # How often (in the caller's clock) one process prunes; pruning is one indexed DELETE.
+    PRUNE_EVERY_S = 60.0
+
+    def __init__(self, path: Path, *, timeout_s: float = 10.0) -> None:
+        self._db = StateDb(path, schema=_SCHEMA, synchronous="FULL", timeout_s=timeout_s)
+        self._pruned_at: float | None = None
+
+    @property
+    def path(self) -> Path:
+        return self._db.path
+
+    def reserve(self, want: Want, now_s: float) -> float:
+        """Reserve and return the earliest slot for `want`; the caller sends at that time, not before."""
+        if not math.isfinite(now_s):
+            raise ValueError(f"now_s must be a finite number, got {now_s!r}")
+        with self._db.write("reserve a request slot") as conn:
+            history = self._history(conn, want, now_s)
+            slot = decide(history, want, now_s)
+            keep = slot + max(HOUR_S if want.per_hour is not None else 0.0, want.gap_s)
+            conn.execute(
+                "INSERT INTO budget_slots (budget_key, endpoint_key, slot_s, keep_until_s) VALUES (?, ?, ?, ?)",
+                (want.budget_key, want.endpoint_key, slot, keep),
+            )
+            if self._pruned_at is None or abs(now_s - self._pruned_at) >= self.PRUNE_EVERY_S:
+                self._prune(conn, now_s)
+                self._pruned_at = now_s
+        return slot
+
+    @staticmethod
+    def _history(conn: sqlite3.Connection, want: Want, now_s: float) -> BudgetHistory:
+        # Only what decide can use: the endpoint's latest `per_hour` slots (or the latest one),
+        # every budget slot that could be within the global gap of a slot >= now_s, the cool-off.
+        rows: dict[int, Reserved] = {}
+        mine = conn.execute(
+            "SELECT rowid, slot_s FROM budget_slots WHERE budget_key = ? AND endpoint_key = ? "
+            "ORDER BY slot_s DESC LIMIT ?",
+            (want.budget_key, want.endpoint_key, want.per_hour or 1),
+        )
+        for rowid, slot_s in mine:
+            rows[rowid] = Reserved(want.endpoint_key, slot_s)
+        if want.gap_s > 0:
+            near = conn.execute(
+                "SELECT rowid, endpoint_key, slot_s FROM budget_slots WHERE budget_key = ? AND slot_s > ?",
+                (want.budget_key, now_s - want.gap_s),
+            )
+            for rowid, endpoint_key, slot_s in near:
+                rows[rowid] = Reserved(endpoint_key, slot_s)
+        row = conn.execute("SELECT until_s FROM budget_blocks WHERE budget_key = ?", (want.budget_key,)).fetchone()
+        return BudgetHistory(tuple(rows.values()), None if row is None else row[0])
+
+    def release(self, want: Want, slot_s: float) -> bool:
+        """Give back a slot whose request was never sent (cancelled while waiting). True if one was found.
+
+        Optional: an unreleased slot only costs the budget one unused request. Only release a
+        slot whose request certainly did not go out; the exchange counted it if it did.
+        """
+        with self._db.write("release a request slot") as conn:
+            cur = conn.execute(
+                "DELETE FROM budget_slots WHERE rowid = (SELECT rowid FROM budget_slots "
+                "WHERE budget_key = ? AND endpoint_key = ? AND slot_s = ? LIMIT 1)",
+                (want.budget_key, want.endpoint_key, slot_s),
+            )
+            return cur.rowcount > 0
+
+    def block(self, budget_key: str, until_s: float) -> None:
+        """A cool-off for the whole budget: no slot before `until_s` for any endpoint, in any process.
+
+        A shorter cool-off never shortens a longer one already recorded.
+        """
+        if not math.isfinite(until_s):
+            raise ValueError(f"until_s must be a finite number, got {until_s!r}")
+        with self._db.write("record a cool-off") as conn:
+            conn.execute(
+                "INSERT INTO budget_blocks (budget_key, until_s) VALUES (?, ?) "
+                "ON CONFLICT (budget_key) DO UPDATE SET until_s = max(until_s, excluded.until_s)",
+                (budget_key, until_s),
+            )
+
+    def blocked_until(self, budget_key: str) -> float | None:
+        """The end of the budget's cool-off (possibly past), None if none is recorded."""
+        with self._db.read("read a cool-off") as conn:
+            row = conn.execute("SELECT until_s FROM budget_blocks WHERE budget_key = ?", (budget_key,)).fetchone()
+        return None if row is None else float(row[0])
+
+    def last_sent(self, budget_key: str, now_s: float | None = None) -> dict[str, float]:
+        """{endpoint_key: latest slot} of a budget, for `marketrec status`.
+
+        Without `now_s` this includes slots reserved for the future (requests still waiting);
+        with it, only slots at or before `now_s`, i.e. requests due to have gone out.
+        """
+        bound = math.inf if now_s is None else now_s
+        with self._db.read("read the budget") as conn:
+            rows = conn.execute(
+                "SELECT endpoint_key, max(slot_s) FROM budget_slots WHERE budget_key = ? AND slot_s <= ? "
+                "GROUP BY endpoint_key ORDER BY endpoint_key",
+                (budget_key, bound),
+            ).fetchall()
+        return {endpoint_key: float(slot_s) for endpoint_key, slot_s in rows}
+
+    def prune(self, now_s: float) -> int:
+        """Drop rows that can no longer constrain a slot at or after `now_s`; the number dropped.
+
+        `reserve` calls this every PRUNE_EVERY_S; it is public for tests and maintenance.
+        """
+        with self._db.write("prune the budget") as conn:
+            return self._prune(conn, now_s)
+
+    @staticmethod
+    def _prune(conn: sqlite3.Connection, now_s: float) -> int:
+        # Each endpoint's latest slot is kept whatever its age: FIFO spacing is measured from it,
+        # and an interval may be longer than any retention chosen here.
+        slots = conn.execute(
+            "DELETE FROM budget_slots WHERE keep_until_s < ? AND EXISTS (SELECT 1 FROM budget_slots AS later "
+            "WHERE later.budget_key = budget_slots.budget_key AND later.endpoint_key = budget_slots.endpoint_key "
+            "AND later.slot_s > budget_slots.slot_s)",
+            (now_s,),
+        ).rowcount
+        # An ended cool-off cannot delay a slot >= now_s; an hour's grace covers a clock stepped back.
+        blocks = conn.execute("DELETE FROM budget_blocks WHERE until_s < ?", (now_s - HOUR_S,)).rowcount
+        return slots + blocks
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> SharedBudget:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
