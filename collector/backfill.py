@@ -68,7 +68,7 @@ async def backfill_trades(
     first: int | None = None
     gap: str | None = None
     while until is None or cursor < until:
-        await take_slot(c.budget, want, c.clock)
+        await take_slot(c.budget, want, c.mono)
         outcome = await c.fetcher.fetch(request_for(c.adapter, c.version, task, since=cursor))
         stored = c.journal.append(outcome.record)
         c.count(stored)
@@ -76,7 +76,7 @@ async def backfill_trades(
         if outcome.record.error_class is not None:
             failures += 1
             if outcome.record.error_class == rc.RATE_LIMITED:  # every process on the key waits it out
-                c.budget.block(c.plan.budget_key, circuit_open_until(c.clock(), c.policy, outcome.retry_after_s))
+                c.budget.block(c.plan.budget_key, circuit_open_until(c.mono(), c.policy, outcome.retry_after_s))
             if failures >= MAX_FAILURES:
                 gap = f"{outcome.record.error_class} {failures} times in a row"
                 c.state.open_gap(c.adapter.name, market, cursor, until, gap, int(c.clock() * 1e6))

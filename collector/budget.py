@@ -2,12 +2,23 @@
 
 Mt.Gox caches every method for 10 s and may block a client that asks more often; full depth is
 limited to 5 an hour (reference section 7). Those limits are the exchange's, per client, so two
-collectors on one key must share them: each request first reserves a send time (a slot) in a
-SQLite file all processes use, then sleeps until that slot and sends.
+collectors on one key must share them, through a SQLite file all processes use:
 
-    decide(history, want, now_s) -> slot      pure: the earliest slot >= now_s that keeps
-                                              every rule against what is already reserved
-    SharedBudget(path).reserve(want, now_s)   decide + record, atomically across processes
+    decide(history, want, now_s) -> slot           pure: the earliest slot >= now_s that keeps
+                                                   every rule against the history
+    SharedBudget(path).reserve(want, now_s)        plan: decide against everything reserved or
+                                                   sent, record the reservation, return its slot
+    SharedBudget(path).claim(want, slot, now_s)    at send time: decide against what was actually
+                                                   sent; now_s means "send now" (recorded as sent
+                                                   at now_s), a later time means "sleep, claim again"
+
+Reserving spreads the processes out so they rarely collide; claiming is what makes the limits
+hold for real. A task that wakes late (a busy event loop, a loaded machine) is recorded at its
+real send time, and a request reserved after it but claimed before it finds that out and waits,
+so the spacing the exchange sees is never shorter than the rules, whatever the lateness. Claims
+also catch a cool-off that began while a task slept. Claims see only claimed sends, so every
+process on a budget should claim; a caller that only reserves gets the slots' spacing, which
+holds for real only as well as it wakes on time.
 
 The rules, for a budget (host + key fingerprint) and an endpoint ("fulldepth:BTCUSD"):
 
@@ -17,13 +28,12 @@ The rules, for a budget (host + key fingerprint) and an endpoint ("fulldepth:BTC
   step an endpoint used recently waits until the clock catches up (up to the size of the step);
 - per endpoint, at most `per_hour` slots in any 3600 s window (full depth), when set;
 - per budget, `1 / global_rps` between any two slots, of any endpoints. Here earlier gaps may be
-  used, so a full-depth slot reserved an hour ahead does not hold up the ticker;
+  used, so a full-depth slot reserved an hour ahead does not hold up the ticker. (After the clock
+  steps back by more than the gap, this one rule can be broken once in real time.)
 - a cool-off set by `block` (Retry-After, an anti-DDoS page): no slot before it ends.
 
 Slots are seconds on the caller's clock, which should be the wall clock (`time.time()`): it is
 the one all processes share and the only one that survives a reboot, which an hourly cap needs.
-The caller sleeps `slot - now_s` (a monotonic sleep, as asyncio's is), and, since a cool-off can
-begin while it sleeps, checks `blocked_until` before sending if it wants to honour that too.
 
 Storage: SQLite, WAL, `BEGIN IMMEDIATE` per reservation, `synchronous=FULL`. NORMAL would save
 the fsync, but a power cut could then roll back every commit since the last checkpoint (up to
@@ -133,11 +143,22 @@ def decide(history: BudgetHistory, request: Want, now_s: float) -> float:
     return slot
 
 
+def _keep_until(want: Want, slot_s: float) -> float:
+    # Past this a slot constrains nothing at or after now: not the interval, the gap or the hour.
+    return slot_s + max(want.min_interval_s, want.gap_s, HOUR_S if want.per_hour is not None else 0.0)
+
+
+def _finite(name: str, value: float) -> None:
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS budget_slots (
     budget_key TEXT NOT NULL,
     endpoint_key TEXT NOT NULL,
-    slot_s REAL NOT NULL,
+    slot_s REAL NOT NULL,           -- the planned send time, or once claimed (sent = 1) the real one
+    sent INTEGER NOT NULL,          -- 0: reserved, 1: claimed, i.e. sent (or about to be) at slot_s
     keep_until_s REAL NOT NULL      -- after this the row can only matter as its endpoint's latest
 );
 CREATE INDEX IF NOT EXISTS budget_slots_endpoint ON budget_slots (budget_key, endpoint_key, slot_s);
@@ -152,17 +173,21 @@ CREATE TABLE IF NOT EXISTS budget_blocks (
 class SharedBudget:
     """Slots per (host, key) in one SQLite file that every process on the machine shares.
 
-    Example (what the run loop does for each request):
+    Example (for each request):
         slot = budget.reserve(want, time.time())
-        await asyncio.sleep(max(0.0, slot - time.time()))
-        ... send ...
+        while True:
+            await asyncio.sleep(max(0.0, slot - time.time()))
+            now = time.time()
+            slot = budget.claim(want, slot, now)
+            if slot <= now:
+                break
+        ... send at once ...
     """
 
-    # How often (in the caller's clock) one process prunes; pruning is one indexed DELETE.
-    PRUNE_EVERY_S = 60.0
-
-    def __init__(self, path: Path, *, timeout_s: float = 10.0) -> None:
+    def __init__(self, path: Path, *, timeout_s: float = 10.0, prune_every_s: float | None = 60.0) -> None:
+        """`prune_every_s`: how often (on the caller's clock) `reserve` prunes; None: only `prune()` does."""
         self._db = StateDb(path, schema=_SCHEMA, synchronous="FULL", timeout_s=timeout_s)
+        self._prune_every_s = prune_every_s
         self._pruned_at: float | None = None
 
     @property
@@ -170,29 +195,64 @@ class SharedBudget:
         return self._db.path
 
     def reserve(self, want: Want, now_s: float) -> float:
-        """Reserve and return the earliest slot for `want`; the caller sends at that time, not before."""
-        if not math.isfinite(now_s):
-            raise ValueError(f"now_s must be a finite number, got {now_s!r}")
+        """Reserve and return the earliest slot for `want`: sleep until then, then `claim` it."""
+        _finite("now_s", now_s)
         with self._db.write("reserve a request slot") as conn:
-            history = self._history(conn, want, now_s)
-            slot = decide(history, want, now_s)
-            keep = slot + max(HOUR_S if want.per_hour is not None else 0.0, want.gap_s)
+            slot = decide(self._history(conn, want, now_s, sent_only=False), want, now_s)
             conn.execute(
-                "INSERT INTO budget_slots (budget_key, endpoint_key, slot_s, keep_until_s) VALUES (?, ?, ?, ?)",
-                (want.budget_key, want.endpoint_key, slot, keep),
+                "INSERT INTO budget_slots (budget_key, endpoint_key, slot_s, sent, keep_until_s) "
+                "VALUES (?, ?, ?, 0, ?)",
+                (want.budget_key, want.endpoint_key, slot, _keep_until(want, slot)),
             )
-            if self._pruned_at is None or abs(now_s - self._pruned_at) >= self.PRUNE_EVERY_S:
+            every = self._prune_every_s
+            if every is not None and (self._pruned_at is None or abs(now_s - self._pruned_at) >= every):
                 self._prune(conn, now_s)
                 self._pruned_at = now_s
         return slot
 
+    def claim(self, want: Want, slot_s: float, now_s: float) -> float:
+        """Right before sending the request reserved at `slot_s`: may it go at `now_s`?
+
+        Returns `now_s` when it may: the reservation is then recorded as sent at `now_s`, so send
+        at once. Returns a later time when it may not (a request to the endpoint went out late, a
+        cool-off began, or `now_s` is before the slot): the reservation moves there; sleep until
+        then and claim again with the time returned. Only sends count here, never reservations,
+        so a reservation whose task died cannot hold anyone up. A slot that is not (or no longer)
+        reserved is claimed as if it had just been.
+        """
+        _finite("slot_s", slot_s)
+        _finite("now_s", now_s)
+        with self._db.write("claim a request slot") as conn:
+            row = conn.execute(
+                "SELECT rowid FROM budget_slots WHERE budget_key = ? AND endpoint_key = ? AND slot_s = ? AND sent = 0 "
+                "LIMIT 1",
+                (want.budget_key, want.endpoint_key, slot_s),
+            ).fetchone()
+            at = decide(self._history(conn, want, now_s, sent_only=True), want, now_s)
+            if row is not None:
+                at = max(at, slot_s)  # a task woken early keeps to its plan
+            sent = at <= now_s
+            if row is None:
+                conn.execute(
+                    "INSERT INTO budget_slots (budget_key, endpoint_key, slot_s, sent, keep_until_s) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (want.budget_key, want.endpoint_key, at, int(sent), _keep_until(want, at)),
+                )
+            else:
+                conn.execute(
+                    "UPDATE budget_slots SET slot_s = ?, sent = ?, keep_until_s = ? WHERE rowid = ?",
+                    (at, int(sent), _keep_until(want, at), row[0]),
+                )
+        return at
+
     @staticmethod
-    def _history(conn: sqlite3.Connection, want: Want, now_s: float) -> BudgetHistory:
+    def _history(conn: sqlite3.Connection, want: Want, now_s: float, *, sent_only: bool) -> BudgetHistory:
         # Only what decide can use: the endpoint's latest `per_hour` slots (or the latest one),
         # every budget slot that could be within the global gap of a slot >= now_s, the cool-off.
+        sent = " AND sent = 1" if sent_only else ""
         rows: dict[int, Reserved] = {}
         mine = conn.execute(
-            "SELECT rowid, slot_s FROM budget_slots WHERE budget_key = ? AND endpoint_key = ? "
+            f"SELECT rowid, slot_s FROM budget_slots WHERE budget_key = ? AND endpoint_key = ?{sent} "
             "ORDER BY slot_s DESC LIMIT ?",
             (want.budget_key, want.endpoint_key, want.per_hour or 1),
         )
@@ -200,7 +260,7 @@ class SharedBudget:
             rows[rowid] = Reserved(want.endpoint_key, slot_s)
         if want.gap_s > 0:
             near = conn.execute(
-                "SELECT rowid, endpoint_key, slot_s FROM budget_slots WHERE budget_key = ? AND slot_s > ?",
+                f"SELECT rowid, endpoint_key, slot_s FROM budget_slots WHERE budget_key = ? AND slot_s > ?{sent}",
                 (want.budget_key, now_s - want.gap_s),
             )
             for rowid, endpoint_key, slot_s in near:
@@ -209,15 +269,15 @@ class SharedBudget:
         return BudgetHistory(tuple(rows.values()), None if row is None else row[0])
 
     def release(self, want: Want, slot_s: float) -> bool:
-        """Give back a slot whose request was never sent (cancelled while waiting). True if one was found.
+        """Give back a reservation whose request will not be sent (cancelled while waiting); True if found.
 
-        Optional: an unreleased slot only costs the budget one unused request. Only release a
-        slot whose request certainly did not go out; the exchange counted it if it did.
+        Optional: an unreleased reservation only delays the endpoint's next reservation by one
+        interval, and never a claim. A claimed slot cannot be released: the exchange counted it.
         """
         with self._db.write("release a request slot") as conn:
             cur = conn.execute(
                 "DELETE FROM budget_slots WHERE rowid = (SELECT rowid FROM budget_slots "
-                "WHERE budget_key = ? AND endpoint_key = ? AND slot_s = ? LIMIT 1)",
+                "WHERE budget_key = ? AND endpoint_key = ? AND slot_s = ? AND sent = 0 LIMIT 1)",
                 (want.budget_key, want.endpoint_key, slot_s),
             )
             return cur.rowcount > 0
@@ -227,8 +287,7 @@ class SharedBudget:
 
         A shorter cool-off never shortens a longer one already recorded.
         """
-        if not math.isfinite(until_s):
-            raise ValueError(f"until_s must be a finite number, got {until_s!r}")
+        _finite("until_s", until_s)
         with self._db.write("record a cool-off") as conn:
             conn.execute(
                 "INSERT INTO budget_blocks (budget_key, until_s) VALUES (?, ?) "
@@ -245,8 +304,8 @@ class SharedBudget:
     def last_sent(self, budget_key: str, now_s: float | None = None) -> dict[str, float]:
         """{endpoint_key: latest slot} of a budget, for `marketrec status`.
 
-        Without `now_s` this includes slots reserved for the future (requests still waiting);
-        with it, only slots at or before `now_s`, i.e. requests due to have gone out.
+        A claimed slot is the real send time. Without `now_s` this includes slots reserved for the
+        future (requests still waiting); with it, only slots at or before `now_s`.
         """
         bound = math.inf if now_s is None else now_s
         with self._db.read("read the budget") as conn:
@@ -260,15 +319,15 @@ class SharedBudget:
     def prune(self, now_s: float) -> int:
         """Drop rows that can no longer constrain a slot at or after `now_s`; the number dropped.
 
-        `reserve` calls this every PRUNE_EVERY_S; it is public for tests and maintenance.
+        `reserve` calls this every `prune_every_s`; it is public for tests and maintenance.
         """
         with self._db.write("prune the budget") as conn:
             return self._prune(conn, now_s)
 
     @staticmethod
     def _prune(conn: sqlite3.Connection, now_s: float) -> int:
-        # Each endpoint's latest slot is kept whatever its age: FIFO spacing is measured from it,
-        # and an interval may be longer than any retention chosen here.
+        # Each endpoint's latest slot is kept whatever its age: FIFO spacing is measured from it, and
+        # a later want may ask a longer interval (a changed configuration) than the row was kept for.
         slots = conn.execute(
             "DELETE FROM budget_slots WHERE keep_until_s < ? AND EXISTS (SELECT 1 FROM budget_slots AS later "
             "WHERE later.budget_key = budget_slots.budget_key AND later.endpoint_key = budget_slots.endpoint_key "

@@ -224,6 +224,8 @@ class Journal:
     `fsync_records` records or `fsync_interval_s` seconds after the first unflushed one, whichever
     comes first, are made durable together (checked on each append; call `due(now)` and `flush()`
     from a timer when appends are sparse). `on_durable` receives the record ids each fsync made durable.
+    Appending never rolls: the caller asks `should_roll(now)` and rolls, then hands the closed path
+    to `RawStore.ingest_segment`.
     After a StoreError the open segment is abandoned as it is; `pending_segments` hands it to the
     next recovery and the next append starts a new one.
     """

@@ -148,13 +148,15 @@ class StateDb:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                # Inside the try: a failed COMMIT (disk full, I/O error) must not leave the
+                # transaction open for the next call, and the caller must not use what it computed.
+                conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     # The original error is the one worth reporting; SQLite rolls back on close anyway.
                     with suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
 
     @contextmanager
     def read(self, doing: str) -> Iterator[sqlite3.Connection]:

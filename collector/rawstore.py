@@ -17,11 +17,11 @@ Atomic files. On a local root a file is written as `.<name>.<token>.tmp`, fsynce
 final name, and the directory fsynced; on an object store the final object is PUT directly (a PUT is
 atomic). All raw-store I/O goes through `pyarrow.fs`; only the fsyncs of a local root use `os`.
 
-Readers that glob `raw/**/*.parquet` (DuckDB in the pipelines) see, for the short window between a
-compaction's output and the deletion of its inputs (or until recovery after a crash in that window),
-both copies of the merged rows, and a replayed file that its manifest does not list yet. They must
-dedupe on record_id (`QUALIFY row_number() OVER (PARTITION BY record_id) = 1`) or read only the
-files `_manifest.json` lists (`RawStore.read_table` does).
+Readers that glob `raw/**/*.parquet` (DuckDB in the pipelines) see both copies of the merged rows
+for the short window between a compaction's output and the deletion of its inputs (and, after a
+crash in that window, until recovery). They must dedupe on record_id
+(`SELECT * FROM read_parquet('raw/**/*.parquet') QUALIFY row_number() OVER (PARTITION BY record_id) = 1`)
+or read only the files `_manifest.json` lists (`RawStore.read_table` does).
 
 One writer at a time. On a local root, ingest, recover and compact hold an exclusive lock on
 `raw/.writer.lock` (processes queue behind it); on an object store, run a single writer.
@@ -339,11 +339,10 @@ class RawStore:
             problems.append(f"{path}: {table.num_rows} rows, the manifest says {entry.rows}")
         if table.num_rows:
             first, last = _received_range(table)
-            keys = {(e, p, m) for e, p, m in zip(*(pc.unique(table.column(c)).to_pylist()
-                                                   for c in ("exchange", "endpoint", "market")), strict=False)}
             if (first, last) != (entry.first_received_at, entry.last_received_at):
                 problems.append(f"{path}: received_at range differs from the manifest")
-            if (keys != {(partition.exchange, partition.endpoint, partition.market)}
+            keys = {"exchange": partition.exchange, "endpoint": partition.endpoint, "market": partition.market}
+            if (any(pc.unique(table.column(c)).to_pylist() != [v] for c, v in keys.items())
                     or utc_date(first) != partition.date or utc_date(last) != partition.date):
                 problems.append(f"{path}: holds rows of another partition")
         return table
@@ -355,12 +354,16 @@ class RawStore:
 
         Returns the records written. Safe to repeat after an interruption at any point: the same
         files are rewritten, and partitions whose rows compaction has already merged are skipped.
+        A segment that is gone once the writer's lock is held was ingested by another process's
+        recovery meanwhile (only ingestion deletes segments): 0.
         """
         path = Path(path)
         segment_id = segment_id_of(path)
         if path.suffix == OPEN_SUFFIX and is_being_written(path):
             raise StoreError(f"{path}: segment is still being written by a live journal")
         with self._writer():
+            if not path.exists():
+                return 0
             segment = read_segment(path)
             groups: dict[tuple[str, str, str, int], list[RawRecord]] = {}
             for record in segment.records:
@@ -383,6 +386,7 @@ class RawStore:
                 self._write_manifest(manifest.replacing(add=[entry]))
                 written += len(records)
             try:
+                # No directory fsync: a deletion a power cut undoes only brings back a segment that replays to nothing.
                 path.unlink(missing_ok=True)
             except OSError as exc:
                 raise StoreError(f"{path}: ingested but cannot delete: {exc.strerror or exc}") from exc

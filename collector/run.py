@@ -54,15 +54,36 @@ class Stats:
 LATE_S = 0.05
 
 
-async def take_slot(budget: SharedBudget, want: Want, clock: Callable[[], float]) -> None:
-    """Wait for a slot of the shared budget; return when it is time to send."""
+async def take_slot(budget: SharedBudget, want: Want, clock: Callable[[], float],
+                    stop: asyncio.Event | None = None) -> bool:
+    """Wait for a slot of the shared budget: True when it is time to send, False when stopped first."""
     while True:
         slot = budget.reserve(want, clock())
         delay = slot - clock()
         if delay > 0:
-            await asyncio.sleep(delay)
+            if stop is None:
+                await asyncio.sleep(delay)
+            else:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                    return False  # stopping: the reserved slot simply goes unused
+                except TimeoutError:
+                    pass
         if clock() - slot <= LATE_S:
-            return
+            return True
+
+
+def machine_clock() -> float:
+    """Seconds on a clock every process of this machine shares and that a wall-clock change (NTP
+    step, a clock set back by hand) does not move: the limits are about real elapsed time."""
+    return time.clock_gettime(time.CLOCK_BOOTTIME) if hasattr(time, "CLOCK_BOOTTIME") else time.monotonic()
+
+
+def boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
+    except OSError:  # not Linux: monotonic time is per boot there too, but the boot has no id
+        return "boot"
 
 
 def key_fingerprint(key: str | None) -> str:
@@ -92,7 +113,8 @@ class Collector:
         status_every_s: float = 60.0,
     ) -> None:
         self.config = config
-        self.clock = clock
+        self.clock = clock  # wall time: record times, nonces, segment names
+        self.mono = machine_clock  # pacing: machine-wide, never steps with the wall clock
         self.rng = rng or random.Random()
         self.policy = policy or BackoffPolicy()
         self.max_in_flight = max_in_flight
@@ -117,7 +139,8 @@ class Collector:
         sdir = state_dir(config)
         self.state = State(sdir / "collector.sqlite")
         self.nonces = NonceStore(sdir / "nonces.sqlite")
-        self.budget = SharedBudget(sdir / "budget.sqlite")
+        # Budget slots are on the machine clock, which restarts at boot: one budget file per boot.
+        self.budget = SharedBudget(sdir / f"budget-{boot_id()}.sqlite")
         st = config.storage
         self.journal = Journal(st.journal_dir, run_id=self.run_id, fsync_records=st.journal_fsync_records,
                                fsync_interval_s=st.journal_fsync_s, segment_max_bytes=st.segment_max_bytes,
@@ -131,7 +154,9 @@ class Collector:
         self.history_page: dict[str, int] = {}
         self.history_seen: dict[str, int] = {}
         self.stats = Stats()
+        self._polls: list[tuple[str, str, str, int, str | None, int]] = []
         self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -144,14 +169,14 @@ class Collector:
         ingested = await self.recover()
         log.event("start", run=self.run_id, exchange=self.adapter.name, api=self.version,
                   tasks=len(self.plan.tasks), recovered=ingested)
-        start = self.clock()
+        start = self.mono()
         deadline = None if duration_s is None else start + duration_s
         self.states = initial_states(self.plan.tasks, start)
         running: set[asyncio.Task[None]] = set()
         next_status = start + self.status_every_s
         try:
-            while not stop.is_set() and (deadline is None or self.clock() < deadline):
-                now = self.clock()
+            while not stop.is_set() and (deadline is None or self.mono() < deadline):
+                now = self.mono()
                 await self.housekeeping(now)
                 if now >= next_status:
                     self._status()
@@ -169,13 +194,14 @@ class Collector:
                     wait_until = min(wait_until, at)
                 await self._sleep_until(wait_until, stop)
         finally:
+            self._stopping.set()  # requests waiting for a slot give it up; those sent may finish
             if running:
                 await asyncio.wait(running, timeout=self.config.exchange.timeout_s + 5)
             await self.close()
         return self.stats
 
     async def _sleep_until(self, when: float, stop: asyncio.Event) -> None:
-        delay = max(0.0, when - self.clock())
+        delay = max(0.0, when - self.mono())
         self._wake.clear()
         waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
         try:
@@ -207,8 +233,10 @@ class Collector:
         log.event("stop", run=self.run_id, requests=self.stats.requests, errors=self.stats.errors)
 
     def _status(self) -> None:
+        self.state.record_polls(self._polls)
+        self._polls = []
         log.event("status", requests=self.stats.requests, errors=self.stats.errors, bytes=self.stats.bytes,
-                  newest_tid=self.stats.newest_tid, circuit_open=self.circuit_until > self.clock() or None)
+                  newest_tid=self.stats.newest_tid, circuit_open=self.circuit_until > self.mono() or None)
 
     # -- one task ---------------------------------------------------------------------------------
 
@@ -217,7 +245,7 @@ class Collector:
             await self._run_task_inner(task)
         except Exception as e:  # a bug in one task must not kill the recorder; it is logged and retried
             log.event("task_error", task=task.key, error=type(e).__name__, detail=str(e)[:200])
-            self.states[task.key] = failed(task, self.states[task.key], self.clock(), policy=self.policy,
+            self.states[task.key] = failed(task, self.states[task.key], self.mono(), policy=self.policy,
                                            u=self.rng.random(), retry_after_s=None,
                                            min_interval_s=self.plan.min_interval_s)
         finally:
@@ -231,20 +259,22 @@ class Collector:
         want = Want(budget_key=self.plan.budget_key, endpoint_key=endpoint_key,
                     min_interval_s=self.plan.min_interval_s,
                     per_hour=self.plan.heavy_per_hour if task.heavy else None, global_rps=self.plan.global_rps)
-        await take_slot(self.budget, want, self.clock)
+        if not await take_slot(self.budget, want, self.mono, self._stopping):
+            self.states[task.key] = TaskState(due_s=self.states[task.key].due_s)
+            return
+        sent_s = self.mono()
         outcome = await self.fetcher.fetch(req)
         stored = self.journal.append(outcome.record)
         self.count(stored)
-        sent_s = outcome.record.sent_at / 1e6
         if outcome.record.error_class is None:
             again = self._advance(task, req.params, outcome, stored)
             self.states[task.key] = succeeded(task, self.states[task.key], sent_s, again_soon=again,
                                               min_interval_s=self.plan.min_interval_s)
         else:
             self._failed(task, outcome, sent_s)
-        self.state.record_poll(self.adapter.name, task.endpoint, task.currency or task.market,
-                               at_us=outcome.record.received_at, error=outcome.record.error_class,
-                               nbytes=len(outcome.record.body))
+        # Poll counters are for `marketrec status`: kept in memory, written with each status line.
+        self._polls.append((self.adapter.name, task.endpoint, task.currency or task.market,
+                            outcome.record.received_at, outcome.record.error_class, len(outcome.record.body)))
 
     def _request(self, task: Task) -> Any:
         if task.endpoint == "trades":
@@ -266,7 +296,7 @@ class Collector:
     def _failed(self, task: Task, outcome: Outcome, sent_s: float) -> None:
         err = outcome.record.error_class
         if err == rc.RATE_LIMITED:
-            self.circuit_until = circuit_open_until(self.clock(), self.policy, outcome.retry_after_s)
+            self.circuit_until = circuit_open_until(self.mono(), self.policy, outcome.retry_after_s)
             self.budget.block(self.plan.budget_key, self.circuit_until)
             log.event("circuit_open", until=round(self.circuit_until, 3), retry_after=outcome.retry_after_s)
         self.states[task.key] = failed(task, self.states[task.key], sent_s, policy=self.policy, u=self.rng.random(),
@@ -293,8 +323,8 @@ class Collector:
         after = since if since is not None else (min(page.tids) - 1 if page.tids else new)
         self.state.add_coverage(self.adapter.name, task.market, after, new,
                                 min(page.times_us) if page.times_us else None,
-                                max(page.times_us) if page.times_us else None, len(page.tids), stored.record_id, now_us)
-        self.state.set_cursor(self.adapter.name, task.market, "trades_since", new, now_us)
+                                max(page.times_us) if page.times_us else None, len(page.tids), stored.record_id, now_us,
+                                cursor="trades_since")
         if page.tids:
             self.stats.newest_tid = max(self.stats.newest_tid or 0, max(page.tids))
         return page.full or not page.tids  # a full page, or the relaunch jump: ask again soon

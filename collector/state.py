@@ -107,10 +107,16 @@ class State:
     # -- coverage and gaps ----------------------------------------------------------------------
 
     def add_coverage(self, exchange: str, market: str, after_tid: int, through_tid: int, first_us: int | None,
-                     last_us: int | None, trades: int, record_id: str, now_us: int) -> None:
+                     last_us: int | None, trades: int, record_id: str, now_us: int, *,
+                     cursor: str | None = None) -> None:
+        """Record a fetched range; with `cursor`, move that cursor to its end in the same transaction."""
         with self._tx() as db:
             db.execute("INSERT INTO coverage VALUES (?,?,?,?,?,?,?,?,?)",
                        (exchange, market, after_tid, through_tid, first_us, last_us, trades, record_id, now_us))
+            if cursor is not None:
+                db.execute("INSERT INTO cursors VALUES (?,?,?,?,?) ON CONFLICT (exchange, market, name) "
+                           "DO UPDATE SET value=excluded.value, updated_us=excluded.updated_us",
+                           (exchange, market, cursor, through_tid, now_us))
 
     def covered(self, exchange: str, market: str) -> list[tuple[int, int]]:
         """Fetched tid ranges (after, through], merged."""
@@ -146,18 +152,22 @@ class State:
 
     # -- polls ----------------------------------------------------------------------------------
 
-    def record_poll(self, exchange: str, endpoint: str, market: str, *, at_us: int, error: str | None,
-                    nbytes: int) -> None:
+    def record_polls(self, polls: list[tuple[str, str, str, int, str | None, int]]) -> None:
+        """Add a batch of (exchange, endpoint, market, at_us, error, bytes) to the poll counters."""
+        if not polls:
+            return
         with self._tx() as db:
-            db.execute("INSERT INTO polls (exchange, endpoint, market) VALUES (?,?,?) ON CONFLICT DO NOTHING",
-                       (exchange, endpoint, market))
-            if error is None:
-                db.execute("UPDATE polls SET last_ok_us=?, requests=requests+1, bytes=bytes+? "
-                           "WHERE exchange=? AND endpoint=? AND market=?", (at_us, nbytes, exchange, endpoint, market))
-            else:
-                db.execute("UPDATE polls SET last_error_us=?, last_error=?, requests=requests+1, errors=errors+1, "
-                           "bytes=bytes+? WHERE exchange=? AND endpoint=? AND market=?",
-                           (at_us, error, nbytes, exchange, endpoint, market))
+            for exchange, endpoint, market, at_us, error, nbytes in polls:
+                db.execute("INSERT INTO polls (exchange, endpoint, market) VALUES (?,?,?) ON CONFLICT DO NOTHING",
+                           (exchange, endpoint, market))
+                if error is None:
+                    db.execute("UPDATE polls SET last_ok_us=max(coalesce(last_ok_us, 0), ?), requests=requests+1, "
+                               "bytes=bytes+? WHERE exchange=? AND endpoint=? AND market=?",
+                               (at_us, nbytes, exchange, endpoint, market))
+                else:
+                    db.execute("UPDATE polls SET last_error_us=?, last_error=?, requests=requests+1, "
+                               "errors=errors+1, bytes=bytes+? WHERE exchange=? AND endpoint=? AND market=?",
+                               (at_us, error, nbytes, exchange, endpoint, market))
 
     def polls(self) -> list[Poll]:
         return [Poll(*row) for row in self._db.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 import random
@@ -22,8 +23,13 @@ EPS = 1e-6  # float rounding of sums near 1.4e9 s is ~2e-7 s
 BUDGET = "mtgox|data.mtgox.com|0123456789abcdef"
 
 
-def want(endpoint: str = "ticker:BTCUSD", interval: float = 10.0, per_hour: int | None = None,
-         rps: float = math.inf, budget: str = BUDGET) -> Want:
+def want(
+    endpoint: str = "ticker:BTCUSD",
+    interval: float = 10.0,
+    per_hour: int | None = None,
+    rps: float = math.inf,
+    budget: str = BUDGET,
+) -> Want:
     return Want(budget_key=budget, endpoint_key=endpoint, min_interval_s=interval, per_hour=per_hour, global_rps=rps)
 
 
@@ -132,9 +138,19 @@ def test_a_clock_that_is_not_a_number_is_refused(now: float) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("budget_key", ""), ("endpoint_key", ""), ("min_interval_s", -1.0), ("min_interval_s", math.nan),
-     ("min_interval_s", math.inf), ("per_hour", 0), ("per_hour", True), ("per_hour", 2.5), ("global_rps", 0.0),
-     ("global_rps", -1.0), ("global_rps", math.nan)],
+    [
+        ("budget_key", ""),
+        ("endpoint_key", ""),
+        ("min_interval_s", -1.0),
+        ("min_interval_s", math.nan),
+        ("min_interval_s", math.inf),
+        ("per_hour", 0),
+        ("per_hour", True),
+        ("per_hour", 2.5),
+        ("global_rps", 0.0),
+        ("global_rps", -1.0),
+        ("global_rps", math.nan),
+    ],
 )
 def test_a_want_that_makes_no_sense_is_refused(field: str, value: object) -> None:
     fields = {"budget_key": BUDGET, "endpoint_key": "e", "min_interval_s": 10.0, "per_hour": None, "global_rps": 1.0}
@@ -147,7 +163,8 @@ def test_a_want_that_makes_no_sense_is_refused(field: str, value: object) -> Non
 
 ENDPOINTS = st.lists(
     st.tuples(st.sampled_from([0.0, 0.05, 1.0, 2.5, 10.0, 30.0]), st.none() | st.integers(1, 6)),
-    min_size=1, max_size=3,
+    min_size=1,
+    max_size=3,
 )
 RPS = st.sampled_from([math.inf, 100.0, 3.0, 1.0, 0.3, 0.05]) | st.floats(0.01, 50.0)
 
@@ -183,7 +200,7 @@ def check_invariants(
         for a, b in itertools.pairwise(mine):
             assert b - a >= w.min_interval_s - EPS, f"{w.endpoint_key}: {a} and {b} closer than {w.min_interval_s}"
         if w.per_hour is not None:
-            for a, b in zip(mine, mine[w.per_hour:], strict=False):
+            for a, b in zip(mine, mine[w.per_hour :], strict=False):
                 assert b - a >= HOUR_S - EPS, f"{w.endpoint_key}: more than {w.per_hour} within an hour of {a}"
     everything = sorted(slot for _, _, slot in granted)
     gap = wants[0].gap_s
@@ -233,10 +250,9 @@ def test_the_store_grants_what_decide_grants_over_the_full_history(
     # back it must still grant slots keeping every invariant, and with pruning out of the way
     # exactly what decide grants over everything ever reserved.
     wants, ops = scenario
-    with tempfile.TemporaryDirectory() as tmp, SharedBudget(Path(tmp) / "budget.sqlite") as store:
-        # Pruning is correct against real time only (a clock stepped back can reach rows dropped
-        # earlier; they are then more than their horizon in the past for real), so it is kept out here.
-        store.PRUNE_EVERY_S = math.inf
+    # Pruning is correct against real time only (a clock stepped back can reach rows dropped
+    # earlier; they are then more than their horizon in the past for real), so it is kept out here.
+    with tempfile.TemporaryDirectory() as tmp, SharedBudget(Path(tmp) / "budget.sqlite", prune_every_s=None) as store:
         history = BudgetHistory()
         granted: list[tuple[int, float, float]] = []
         blocks: list[tuple[int, float]] = []
@@ -255,8 +271,11 @@ def test_the_store_grants_what_decide_grants_over_the_full_history(
 
 def test_pruning_with_a_clock_that_moves_forward_changes_no_slot(budget: SharedBudget) -> None:
     rng = random.Random(11)
-    wants = [want("fulldepth:BTCUSD", 10, 5, 2.0), want("ticker:BTCUSD", 10, None, 2.0), want("trades:BTCUSD", 30,
-             None, 2.0)]
+    wants = [
+        want("fulldepth:BTCUSD", 10, 5, 2.0),
+        want("ticker:BTCUSD", 10, None, 2.0),
+        want("trades:BTCUSD", 30, None, 2.0),
+    ]
     history = BudgetHistory()
     waiting: dict[str, float] = {}
     now = T0
@@ -300,6 +319,118 @@ def test_the_files_stay_small_however_many_reservations(tmp_path: Path) -> None:
             budget.reserve(want(interval=0.5, rps=2.0), now)
     size = sum(p.stat().st_size for p in tmp_path.iterdir())
     assert size < 1_500_000, f"{size} bytes after 3000 reservations"
+
+
+def test_a_claim_on_time_is_granted_and_recorded_as_sent(budget: SharedBudget) -> None:
+    slot = budget.reserve(want(), T0)
+    assert budget.claim(want(), slot, T0 + 0.001) == T0 + 0.001
+    assert budget.last_sent(BUDGET) == {"ticker:BTCUSD": T0 + 0.001}
+    assert not budget.release(want(), T0 + 0.001)  # sent: the exchange counted it
+
+
+def test_a_late_send_pushes_back_the_next_claim(budget: SharedBudget) -> None:
+    with SharedBudget(budget.path) as other:
+        first, second = budget.reserve(want(), T0), other.reserve(want(), T0)
+        assert (first, second) == (T0, T0 + 10)
+        assert budget.claim(want(), first, T0 + 4) == T0 + 4  # woke 4 s late: recorded as sent at T0+4
+        assert other.claim(want(), second, T0 + 10) == T0 + 14  # on time, but must keep 10 s after a real send
+        assert other.claim(want(), T0 + 14, T0 + 14) == T0 + 14
+
+
+def test_a_request_reserved_earlier_but_waking_later_waits_for_the_one_that_went(budget: SharedBudget) -> None:
+    first, second = budget.reserve(want(), T0), budget.reserve(want(), T0)
+    assert budget.claim(want(), second, T0 + 10) == T0 + 10  # the first has not been sent
+    assert budget.claim(want(), first, T0 + 12) == T0 + 20  # ... and now must follow the second
+
+
+def test_a_reservation_of_a_task_that_died_holds_no_claim_up(budget: SharedBudget) -> None:
+    budget.reserve(want(), T0)  # never claimed
+    assert budget.claim(want(), budget.reserve(want(), T0), T0 + 10) == T0 + 10
+
+
+def test_a_claim_catches_a_cool_off_that_began_while_sleeping(budget: SharedBudget) -> None:
+    slot = budget.reserve(want(), T0)
+    budget.block(BUDGET, T0 + 300)
+    assert budget.claim(want(), slot, T0 + 0.5) == T0 + 300
+    assert budget.claim(want(), T0 + 300, T0 + 300) == T0 + 300
+
+
+def test_a_task_woken_early_keeps_to_its_slot(budget: SharedBudget) -> None:
+    budget.reserve(want(), T0)
+    slot = budget.reserve(want(), T0)
+    assert budget.claim(want(), slot, slot - 0.01) == slot
+    assert budget.claim(want(), slot, slot) == slot
+
+
+def test_claiming_a_slot_never_reserved_decides_from_what_was_sent(budget: SharedBudget) -> None:
+    assert budget.claim(want(), T0 + 50, T0) == T0
+    assert budget.claim(want(), T0 + 50, T0 + 1) == T0 + 10
+    assert budget.claim(want(), T0 + 10, T0 + 10) == T0 + 10
+
+
+def test_the_hourly_cap_counts_real_sends(budget: SharedBudget) -> None:
+    heavy = want("fulldepth:BTCUSD", interval=10, per_hour=2)
+    a, b = budget.reserve(heavy, T0), budget.reserve(heavy, T0)
+    assert budget.claim(heavy, a, T0 + 100) == T0 + 100  # late
+    assert budget.claim(heavy, b, T0 + 110) == T0 + 110
+    third = budget.reserve(heavy, T0 + 120)
+    assert third == T0 + 100 + HOUR_S  # an hour after the first real send, not after its slot
+    assert budget.claim(heavy, third, third) == third
+
+
+@st.composite
+def late_tasks(draw: st.DrawFn) -> tuple[list[Want], list[tuple[int, float]], list[float], tuple[float, float] | None]:
+    rps = draw(st.sampled_from([math.inf, 5.0, 0.5]))
+    wants = [want(f"e{i}", interval, per_hour, rps) for i, (interval, per_hour) in enumerate(draw(ENDPOINTS))]
+    tasks = draw(st.lists(st.tuples(st.integers(0, len(wants) - 1), st.floats(0, 30)), min_size=1, max_size=10))
+    lateness = draw(st.lists(st.sampled_from([0.0, 0.0, 0.01, 3.0]) | st.floats(0, 20), min_size=1, max_size=20))
+    block = draw(st.none() | st.tuples(st.floats(0, 40), st.floats(0, 100)))
+    return wants, tasks, lateness, block
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(late_tasks())
+def test_however_late_tasks_wake_the_sends_keep_every_rule(
+    scenario: tuple[list[Want], list[tuple[int, float]], list[float], tuple[float, float] | None],
+) -> None:
+    # Tasks (as if in several processes) reserve, oversleep by arbitrary amounts, and claim; the
+    # claimed send times, not the planned slots, must keep every rule.
+    wants, tasks, lateness, block = scenario
+    late = itertools.cycle(lateness)
+    events: list[tuple[float, int, str, int, float]] = [
+        (T0 + at, i, "reserve", i, 0.0) for i, (_, at) in enumerate(tasks)
+    ]
+    if block is not None:
+        events.append((T0 + block[0], -1, "block", -1, T0 + block[0] + block[1]))
+    heapq.heapify(events)
+    sent: list[tuple[int, float, float]] = []  # (endpoint, slot, sent at): the rules apply to the sends
+    blocks: list[tuple[float, float]] = []
+    with tempfile.TemporaryDirectory() as tmp, SharedBudget(Path(tmp) / "budget.sqlite") as store:
+        for _ in range(40 * len(tasks) + 10):
+            if not events:
+                break
+            now, seq, kind, task, slot = heapq.heappop(events)
+            w = wants[tasks[task][0]] if task >= 0 else None
+            if kind == "block":
+                store.block(BUDGET, slot)
+                blocks.append((now, slot))
+            elif kind == "reserve":
+                assert w is not None
+                slot = store.reserve(w, now)
+                heapq.heappush(events, (slot + next(late), seq, "claim", task, slot))
+            else:
+                assert w is not None
+                at = store.claim(w, slot, now)
+                assert at >= now
+                if at == now:
+                    sent.append((tasks[task][0], slot, now))
+                else:
+                    heapq.heappush(events, (at + next(late), seq, "claim", task, at))
+        assert not events, "some task never got to send"
+    assert len(sent) == len(tasks)
+    check_invariants(wants, sent, [])
+    for set_at, until in blocks:
+        assert all(at >= until for _, _, at in sent if at >= set_at)
 
 
 def test_two_connections_share_slots_and_cool_offs(budget: SharedBudget) -> None:

@@ -131,6 +131,7 @@ def test_a_key_at_the_end_of_the_nonce_range_is_a_state_error(store: NonceStore)
     assert str(store.path) in str(caught.value)
     assert KEY not in str(caught.value)
     assert store.last(KEY) == NONCE_MAX  # the failed take changed nothing
+    assert store.take(OTHER_KEY, NOW_US) == NOW_US  # and left no transaction open behind it
 
 
 def test_a_file_that_is_not_a_database_is_a_one_line_state_error(tmp_path: Path) -> None:

@@ -421,6 +421,26 @@ def test_verify_reports_unlisted_missing_altered_and_duplicated_files(
     assert "20 duplicate record_id(s) in" in text and "part-copy.parquet" in text
 
 
+def test_verify_reports_rows_filed_under_another_partition(tmp_path: Path, store: RawStore, journal_dir: Path) -> None:
+    ingest_many(store, journal_dir, segments=1, markets=("BTCUSD", "BTCEUR"))
+    eur = Partition("mtgox", "ticker", "BTCEUR", "2013-04-01")
+    [entry] = store.files(USD)
+    stray = partition_dir(tmp_path / "root", eur) / "part-misfiled.parquet"
+    shutil.copy(partition_dir(tmp_path / "root", USD) / entry.name, stray)
+    store._write_manifest(store.manifest(eur).replacing(add=[dataclasses.replace(entry, name=stray.name)]))
+    problems = store.verify()
+    assert f"{stray}: holds rows of another partition" in problems
+
+
+def test_ingesting_a_segment_another_process_already_ingested_returns_zero(
+        tmp_path: Path, store: RawStore, journal_dir: Path) -> None:
+    segment, _ = segment_of(journal_dir, [make_record()])
+    other = RawStore(str(tmp_path / "root"))  # e.g. `marketrec compact` recovering while the collector runs
+    assert other.recover(journal_dir) == 1
+    assert store.ingest_segment(segment) == 0
+    assert store.verify() == []
+
+
 def test_read_table_reads_only_files_the_manifests_list(tmp_path: Path, store: RawStore, journal_dir: Path) -> None:
     ids = ingest_many(store, journal_dir, segments=2)
     directory = partition_dir(tmp_path / "root", USD)

@@ -20,11 +20,19 @@ BODY = b"nonce=1365000000000000"
 ORDER_BODY = b"nonce=1365000000000001&type=bid&amount_int=100000000&price_int=9000000"
 VECTORS = [
     (1, "", BODY, "+Eq7SV/pJyx0z9J00j9bbkLlUQ29lBWdVbACimg4Qj0LYpxNhDaQHnlJyg3gTCcTtKEI9XHrU6fgotyzfm4V5g=="),
-    (2, "BTCUSD/money/info", BODY,
-     "RlwNvlsxJc9rdvBsRI1CyU81bv4VHTpTPOa9bw7htRQKA+2Jwoe1NOoNr7ZJlXggT1O6Fvr3zjovTcpRcifpaA=="),
+    (
+        2,
+        "BTCUSD/money/info",
+        BODY,
+        "RlwNvlsxJc9rdvBsRI1CyU81bv4VHTpTPOa9bw7htRQKA+2Jwoe1NOoNr7ZJlXggT1O6Fvr3zjovTcpRcifpaA==",
+    ),
     (2, "money/info", BODY, "CbEi6VU60mclzPOl8VyVR2RNPmjyjAZq80xymHZdaAqY35Bu/fvqB/IX0bAuh4J8vRcu6Sm6PQe3cUS1mzK8Cw=="),
-    (2, "BTCUSD/money/order/add", ORDER_BODY,
-     "MkkHU2Q51+XMYwBaF1gb9rf4Otm9iHMQ/SbkjIr2f8Ex/rYVYwb/IoIjhHQEbkoQO8ddVD6zc1F10uebUCO4Kg=="),
+    (
+        2,
+        "BTCUSD/money/order/add",
+        ORDER_BODY,
+        "MkkHU2Q51+XMYwBaF1gb9rf4Otm9iHMQ/SbkjIr2f8Ex/rYVYwb/IoIjhHQEbkoQO8ddVD6zc1F10uebUCO4Kg==",
+    ),
 ]
 KEY = "12345678-abcd-1234-abcd-50286e649d5c"
 
