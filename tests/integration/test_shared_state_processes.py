@@ -46,8 +46,9 @@ def _results(queue: Any, procs: list[Any], timeout_s: float = 60.0) -> list[Any]
 
 def _take_worker(path: str, worker: int, n: int, clock_offset_us: int, start: Any, queue: Any) -> None:
     store = NonceStore(Path(path))
+    rng = random.Random(worker)
     taken = []
-    start.wait()
+    start.wait(60)  # a barrier: all four begin together, however late each interpreter came up
     for i in range(n):
         key = KEYS[(worker + i) % 2]
         now_us = time.time_ns() // 1000 + clock_offset_us
@@ -55,6 +56,9 @@ def _take_worker(path: str, worker: int, n: int, clock_offset_us: int, start: An
         nonce = store.take(key, now_us)
         ended = time.monotonic_ns()
         taken.append((worker, key, nonce, now_us, began, ended))
+        # A pause between takes, as between real requests: SQLite's busy wait is not fair, and a
+        # process taking back to back would hold the lock for long runs, leaving little to interleave.
+        time.sleep(rng.random() * 0.002)
     store.close()
     queue.put(taken)
 
@@ -62,8 +66,11 @@ def _take_worker(path: str, worker: int, n: int, clock_offset_us: int, start: An
 @pytest.mark.slow
 def test_four_processes_with_clocks_an_hour_apart_never_share_or_reorder_a_nonce(tmp_path: Path) -> None:
     path = tmp_path / "nonces.sqlite"
-    NonceStore(path).close()  # created once, so the race under test is on taking, not on creating
-    start, queue = SPAWN.Event(), SPAWN.Queue()
+    with NonceStore(path) as store:
+        # Created once, so the race under test is on taking, not on creating; and each key starts
+        # at the true clock, so the processes an hour behind must be carried forward from their first take.
+        seeds = [(-1, key, store.take(key, time.time_ns() // 1000), 0, 0, 0) for key in KEYS]
+    start, queue = SPAWN.Barrier(4), SPAWN.Queue()
     offsets = [0, 0, -HOUR_US, -HOUR_US]
     procs = [
         SPAWN.Process(target=_take_worker, args=(str(path), w, 200, off, start, queue), name=f"w{w}")
@@ -71,7 +78,6 @@ def test_four_processes_with_clocks_an_hour_apart_never_share_or_reorder_a_nonce
     ]
     for p in procs:
         p.start()
-    start.set()
     taken = [t for batch in _results(queue, procs) for t in batch]
 
     assert len(taken) == 800
@@ -80,6 +86,8 @@ def test_four_processes_with_clocks_an_hour_apart_never_share_or_reorder_a_nonce
             mine = [t for t in taken if t[1] == key]
             nonces = [t[2] for t in mine]
             assert len(set(nonces)) == len(nonces) == 400, "a nonce was issued twice"
+            seed = next(t[2] for t in seeds if t[1] == key)
+            assert min(nonces) > seed
             assert store.last(key) == max(nonces)
             # Within a process, in take order: strictly increasing.
             for w in range(4):
@@ -94,13 +102,9 @@ def test_four_processes_with_clocks_an_hour_apart_never_share_or_reorder_a_nonce
                     highest = max(highest, by_end[ended_before][2])
                     ended_before += 1
                 assert t[2] > highest, f"nonce {t[2]} taken after {highest} had been returned"
-            # Never behind the taker's clock; once a process with the true clock has taken one, the
-            # processes an hour behind are carried an hour ahead of their own clocks.
+            # Never behind the taker's clock; the processes an hour behind are carried an hour ahead of theirs.
             assert all(t[2] >= t[3] for t in mine)
-            first_true_end = min(t[5] for t in mine if t[0] < 2)
-            behind = [t for t in mine if t[0] >= 2 and t[4] > first_true_end]
-            assert behind, "the workers did not overlap"
-            assert min(t[2] - t[3] for t in behind) > HOUR_US // 2
+            assert min(t[2] - t[3] for t in mine if t[0] >= 2) > HOUR_US // 2
 
 
 def _first_use_worker(directories: list[str], barrier: Any, queue: Any) -> None:
