@@ -1,0 +1,246 @@
+"""Make or update the warehouse: new raw files through the staging models into the marts.
+
+One build is one DuckDB transaction: it commits whole or not at all, so a build killed at any
+moment leaves the warehouse as the previous build left it, and the next build redoes the work.
+`full=True` builds a new warehouse beside the old one and renames it over, so readers never see
+a half-built file.
+
+Incremental by default: raw files already loaded (by path and sha256) are not read again, and
+records already loaded (by record_id: compaction rewrites records into new files) are not parsed
+again. A file whose bytes do not match its manifest's sha256 is set aside (`raw_file_problems`)
+and the rest is processed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from .errors import ModelError, RawStoreError, WarehouseError
+from .models import SQL_DIR, Model, load_models
+from .rawfiles import RawFile, RawRoot
+
+WAREHOUSE_NAME = "warehouse.duckdb"
+RAW_COLUMNS = ["record_id", "exchange", "endpoint", "market", "api_version", "method", "path", "params", "sent_at",
+               "received_at", "latency_us", "http_status", "error_class", "body", "collector_run"]
+Progress = Callable[[str, int, int], None]  # (step, done, total)
+
+_BOOKKEEPING = """
+CREATE TABLE IF NOT EXISTS _loaded_files (path VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, rows BIGINT NOT NULL,
+    loaded_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS _loaded_records (record_id VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS raw_file_problems (path VARCHAR NOT NULL, problem VARCHAR NOT NULL,
+    seen_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS _builds (started_at TIMESTAMPTZ NOT NULL, seconds DOUBLE NOT NULL, files BIGINT NOT NULL,
+    records BIGINT NOT NULL, quarantined BIGINT NOT NULL, full_build BOOLEAN NOT NULL);
+COMMENT ON TABLE raw_file_problems IS
+    'Raw files set aside by a build (unreadable, or bytes unlike the manifest''s sha256)';
+"""
+_RAW_NEW_DDL = """CREATE OR REPLACE TEMP TABLE raw_new (record_id VARCHAR, exchange VARCHAR, endpoint VARCHAR,
+    market VARCHAR, api_version TINYINT, method VARCHAR, path VARCHAR, params VARCHAR, sent_at TIMESTAMPTZ,
+    received_at TIMESTAMPTZ, latency_us BIGINT, http_status SMALLINT, error_class VARCHAR, body BLOB,
+    collector_run VARCHAR, file VARCHAR)"""
+_META = {
+    "coverage": pa.schema([("exchange", pa.string()), ("market", pa.string()), ("after_tid", pa.int64()),
+                           ("through_tid", pa.int64()), ("first_us", pa.int64()), ("last_us", pa.int64()),
+                           ("trades", pa.int64()), ("record_id", pa.string()), ("fetched_us", pa.int64())]),
+    "gaps": pa.schema([("id", pa.int64()), ("exchange", pa.string()), ("market", pa.string()),
+                       ("after_tid", pa.int64()), ("through_tid", pa.int64()), ("reason", pa.string()),
+                       ("opened_us", pa.int64()), ("closed_us", pa.int64())]),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    warehouse: Path
+    full: bool
+    files_loaded: int
+    records_loaded: int
+    quarantined: int
+    files_set_aside: tuple[str, ...]  # one line each: path and why
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)  # step or model -> seconds
+
+
+def default_warehouse(root: str) -> Path:
+    if "://" in str(root):
+        raise WarehouseError(f"data root {root} is not a local directory: name the warehouse file (--warehouse)")
+    return Path(root) / WAREHOUSE_NAME
+
+
+def connect(path: Path, *, read_only: bool = False, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse in UTC; a clear WarehouseError when it is locked or is no DuckDB file."""
+    config: dict[str, str | int | bool] = {"threads": threads} if threads else {}
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
+        # Days, hours and midnight-aligned buckets are UTC whatever the machine's zone.
+        con.execute("SET TimeZone = 'UTC'")
+        return con
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise WarehouseError(f"{path}: the warehouse is open in another process (a build or a read-write "
+                                 "connection); close it and try again") from None
+        raise WarehouseError(f"{path}: cannot open the warehouse ({text.splitlines()[0]})") from None
+    except duckdb.Error as exc:
+        raise WarehouseError(f"{path}: cannot open the warehouse ({str(exc).splitlines()[0]})") from None
+
+
+def build(root: str | Path = "data", warehouse: str | Path | None = None, *, full: bool = False,
+          progress: Progress | None = None, threads: int | None = None, sql_dir: Path = SQL_DIR) -> BuildResult:
+    """Make or update the warehouse from the raw store under `root`."""
+    started = time.perf_counter()
+    root = str(root)
+    target = Path(warehouse) if warehouse is not None else default_warehouse(root)
+    raw = RawRoot.open(root)
+    models = load_models(sql_dir)
+    macros = (sql_dir / "macros.sql").read_text(encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarehouseError(f"{target.parent}: cannot create the warehouse's directory ({exc.strerror})") from None
+    path = target.with_name(target.name + ".building") if full else target
+    if full:
+        for stale in (path, path.with_name(path.name + ".wal")):
+            stale.unlink(missing_ok=True)
+    con = connect(path, threads=threads)
+    timings: dict[str, float] = {}
+    try:
+        con.execute(_BOOKKEEPING)
+        con.execute(macros)
+        t = time.perf_counter()
+        files = raw.files()
+        loaded = set(con.execute("SELECT path, sha256 FROM _loaded_files").fetchall())
+        new = [f for f in files if (f.path, f.sha256) not in loaded]
+        good, set_aside = _verified(raw, new, progress)
+        timings["discover"] = time.perf_counter() - t
+        con.execute("BEGIN TRANSACTION")
+        _stage_raw(con, raw, good)
+        _stage_meta(con, raw, root)
+        for i, model in enumerate(models):
+            if progress:
+                progress(model.name, i, len(models))
+            t = time.perf_counter()
+            _run(con, model)
+            timings[model.name] = time.perf_counter() - t
+        records, quarantined = _bookkeep(con, good, set_aside)
+        con.execute("COMMIT")
+        seconds = time.perf_counter() - started
+        con.execute("INSERT INTO _builds VALUES (now(), ?, ?, ?, ?, ?)",
+                    [seconds, len(good), records, quarantined, full])
+        con.execute("CHECKPOINT")
+    except duckdb.Error as exc:
+        _rollback(con)
+        raise WarehouseError(f"{path}: the build failed ({str(exc).splitlines()[0]})") from None
+    except BaseException:
+        _rollback(con)
+        raise
+    finally:
+        con.close()
+    if full:
+        os.replace(path, target)
+        Path(str(target) + ".wal").unlink(missing_ok=True)
+    if progress:
+        progress("done", len(models), len(models))
+    return BuildResult(target, full, len(good), records, quarantined, tuple(f"{p}: {why}" for p, why in set_aside),
+                       time.perf_counter() - started, timings)
+
+
+def _verified(raw: RawRoot, files: list[RawFile], progress: Progress | None) -> tuple[list[RawFile],
+                                                                                        list[tuple[str, str]]]:
+    """The files whose bytes are what their manifest says, and the others with the reason."""
+    good, bad = [], []
+    for i, f in enumerate(files):
+        if progress and i % 64 == 0:
+            progress("verify raw files", i, len(files))
+        problem = _file_problem(raw.filesystem, f)
+        if problem is None:
+            good.append(f)
+        else:
+            bad.append((f.path, problem))
+    return good, bad
+
+
+def _file_problem(filesystem: pafs.FileSystem, f: RawFile) -> str | None:
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with filesystem.open_input_stream(f.path) as stream:
+            while chunk := stream.read(4 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+    except (OSError, pa.ArrowException) as exc:
+        return f"cannot be read ({exc})"
+    if size != f.bytes or digest.hexdigest() != f.sha256:
+        return f"its {size} bytes do not match the manifest ({f.bytes} bytes, sha256 {f.sha256[:12]}...)"
+    return None
+
+
+def _stage_raw(con: duckdb.DuckDBPyConnection, raw: RawRoot, files: list[RawFile]) -> None:
+    """`raw_new`: the records of the new files that no earlier build loaded."""
+    con.execute(_RAW_NEW_DDL)
+    if not files:
+        return
+    columns = ", ".join(RAW_COLUMNS)
+    if raw.local:
+        source = f"read_parquet($files, filename = true, hive_partitioning = false)"  # noqa: F541
+        select = f"SELECT {columns}, filename AS file FROM {source}"
+        params: dict[str, object] = {"files": [f.path for f in files]}
+    else:  # DuckDB reads object stores only through an extension; pyarrow.fs already knows them
+        con.register("raw_arrow", raw.read_table(files, RAW_COLUMNS))
+        select, params = f"SELECT {columns}, file FROM raw_arrow", {}
+    con.execute(f"""INSERT INTO raw_new {select}
+                    WHERE record_id NOT IN (SELECT record_id FROM _loaded_records)
+                    QUALIFY row_number() OVER (PARTITION BY record_id) = 1""", params)
+
+
+def _stage_meta(con: duckdb.DuckDBPyConnection, raw: RawRoot, root: str) -> None:
+    """The collector's coverage and gaps (data/meta/*.parquet) as `meta_coverage` and `meta_gaps`."""
+    meta_dir = raw.raw_dir.rsplit("/", 1)[0] + "/meta"
+    for name, schema in _META.items():
+        path = f"{meta_dir}/{name}.parquet"
+        try:
+            info = raw.filesystem.get_file_info(path)
+            table = (pq.read_table(path, filesystem=raw.filesystem) if info.type == pafs.FileType.File
+                     else schema.empty_table())
+            table = table.select(schema.names).cast(schema)
+        except (OSError, pa.ArrowException, KeyError) as exc:
+            raise RawStoreError(f"{path}: unreadable ({exc})") from None
+        con.register(f"meta_{name}_arrow", table)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE meta_{name} AS SELECT * FROM meta_{name}_arrow")
+        con.unregister(f"meta_{name}_arrow")
+
+
+def _run(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    try:
+        con.execute(model.statement())
+    except duckdb.Error as exc:
+        raise ModelError(f"{model.path.relative_to(model.path.parents[2])}: {str(exc).splitlines()[0]}") from None
+
+
+def _bookkeep(con: duckdb.DuckDBPyConnection, files: list[RawFile],
+              set_aside: list[tuple[str, str]]) -> tuple[int, int]:
+    if files:
+        con.executemany("INSERT INTO _loaded_files VALUES (?, ?, ?, now())",
+                        [(f.path, f.sha256, f.rows) for f in files])
+    for path, problem in set_aside:
+        con.execute("INSERT INTO raw_file_problems VALUES (?, ?, now())", [path, problem])
+    con.execute("INSERT INTO _loaded_records SELECT record_id FROM raw_new")
+    records = con.execute("SELECT count(*) FROM raw_new").fetchone()
+    quarantined = con.execute("SELECT count(*) FROM stg_rejects").fetchone()
+    return (records[0] if records else 0), (quarantined[0] if quarantined else 0)
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.Error):  # nothing was open
+        con.execute("ROLLBACK")

@@ -1,0 +1,4 @@
+-- stg_depth_levels: the new book levels of every exchange, one shape. Each exchange's staging adds a branch.
+-- materialized: view
+-- depends_on: stg_mtgox_depth_levels
+SELECT * FROM stg_mtgox_depth_levels

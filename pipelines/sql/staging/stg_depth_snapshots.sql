@@ -1,0 +1,4 @@
+-- stg_depth_snapshots: the new book snapshots of every exchange, one shape. Each exchange's staging adds a branch.
+-- materialized: view
+-- depends_on: stg_mtgox_depth_snapshots
+SELECT * FROM stg_mtgox_depth_snapshots

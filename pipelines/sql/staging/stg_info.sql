@@ -1,0 +1,4 @@
+-- stg_info: the new account balances snapshots of every exchange, one shape. Each exchange's staging adds a branch.
+-- materialized: view
+-- depends_on: stg_mtgox_info
+SELECT * FROM stg_mtgox_info

@@ -1,0 +1,16 @@
+-- stg_rejects: the new records that go to quarantine, each once, with the first reason found.
+-- depends_on: stg_responses, stg_trades, stg_ticker, stg_depth_levels, stg_depth_snapshots, stg_wallet_history, stg_info, stg_orders
+--
+-- A record is loaded whole or not at all: one bad trade sets aside its page, so a table never holds
+-- half an answer. Marts skip every record listed here.
+WITH problems AS (
+    SELECT record_id, reason AS problem, 0 AS step FROM stg_responses WHERE reason IS NOT NULL
+    UNION ALL SELECT record_id, problem, 1 FROM stg_trades WHERE problem IS NOT NULL
+    UNION ALL SELECT record_id, problem, 1 FROM stg_ticker WHERE problem IS NOT NULL
+    UNION ALL SELECT snapshot_id, problem, 1 FROM stg_depth_snapshots WHERE problem IS NOT NULL
+    UNION ALL SELECT snapshot_id, problem, 2 FROM stg_depth_levels WHERE problem IS NOT NULL
+    UNION ALL SELECT record_id, problem, 1 FROM stg_wallet_history WHERE problem IS NOT NULL
+    UNION ALL SELECT record_id, problem, 1 FROM stg_info WHERE problem IS NOT NULL
+    UNION ALL SELECT record_id, problem, 1 FROM stg_orders WHERE problem IS NOT NULL
+)
+SELECT record_id, arg_min(problem, step) AS reason FROM problems GROUP BY record_id

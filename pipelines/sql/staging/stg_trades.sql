@@ -1,0 +1,4 @@
+-- stg_trades: the new trades of every exchange, one shape. Each exchange's staging adds a branch.
+-- materialized: view
+-- depends_on: stg_mtgox_trades
+SELECT * FROM stg_mtgox_trades
