@@ -252,6 +252,98 @@ def compact(config: ConfigOption) -> None:
     typer.echo(str(result))
 
 
+# -- pipelines ---------------------------------------------------------------------------------
+
+DataOption = Annotated[str, typer.Option("--data", help="The data root holding raw/ (a directory or s3://...).")]
+WarehouseOption = Annotated[
+    Path | None, typer.Option("--warehouse", "-w", help="The DuckDB file (default: <data>/warehouse.duckdb).")
+]
+
+
+def _pipeline_errors():
+    from pipelines.errors import PipelineError
+
+    return PipelineError
+
+
+def _warehouse(data: str, warehouse: Path | None) -> Path:
+    from pipelines.build import default_warehouse
+
+    try:
+        return warehouse or default_warehouse(data)
+    except _pipeline_errors() as e:
+        raise fail(str(e)) from None
+
+
+@app.command()
+def build(
+    data: DataOption = "data",
+    warehouse: WarehouseOption = None,
+    full: Annotated[bool, typer.Option("--full", help="Rebuild from nothing (gives the same tables).")] = False,
+) -> None:
+    """Make or update the DuckDB warehouse from the raw store (incremental unless --full).
+
+    Example: marketrec build --data data --full
+    """
+    from pipelines.build import build as run_build
+
+    from .progress import step_progress
+
+    target = _warehouse(data, warehouse)
+    try:
+        with step_progress("build") as advance:
+            result = run_build(data, target, full=full, progress=advance)
+    except _pipeline_errors() as e:
+        raise fail(str(e)) from None
+    typer.echo(f"{result.warehouse}: {result.files_loaded} new raw files, {result.records_loaded} records, "
+               f"{result.quarantined} quarantined, in {result.seconds:.2f} s")
+    for line in result.files_set_aside:
+        typer.echo(f"set aside: {line}", err=True)
+
+
+@app.command()
+def check(data: DataOption = "data", warehouse: WarehouseOption = None) -> None:
+    """Assert the warehouse's invariants; exits 1 naming the offending rows when one fails.
+
+    Example: marketrec check --data data
+    """
+    from pipelines.checks import check as run_checks
+
+    try:
+        results = run_checks(_warehouse(data, warehouse))
+    except _pipeline_errors() as e:
+        raise fail(str(e)) from None
+    for r in results:
+        typer.echo(f"{'ok  ' if r.ok else 'FAIL'} {r.name}: {r.summary}" + ("" if r.ok else f" ({r.rows} rows)"))
+        for row in r.sample:
+            typer.echo("       " + ", ".join(f"{c}={v}" for c, v in zip(r.columns, row, strict=True)))
+    if not all(r.ok for r in results):
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="The SQL to run, read-only.")],
+    data: DataOption = "data",
+    warehouse: WarehouseOption = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, csv, json (lines) or parquet.")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File for --format parquet.")] = None,
+) -> None:
+    """Run SQL against the warehouse and print the result.
+
+    Example: marketrec query "SELECT * FROM ohlc WHERE interval = '1h' ORDER BY bucket DESC LIMIT 5"
+    """
+    from pipelines.query import FORMATS, write
+    from pipelines.query import query as run_query
+
+    if format not in FORMATS:
+        raise fail(f"--format: {format!r} is not one of {', '.join(FORMATS)}")
+    try:
+        write(run_query(_warehouse(data, warehouse), sql), format, sys.stdout, parquet_path=output)
+    except _pipeline_errors() as e:
+        raise fail(str(e)) from None
+
+
 def main() -> None:
     try:
         app()

@@ -33,6 +33,15 @@ def count_progress(label: str) -> Iterator[Callable[[int, int], None]]:
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
+@contextmanager
+def step_progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A bar over named steps (a build's models)."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[step]}"),
+                  TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task(label, total=None, step="")
+        yield lambda step, done, total: bar.update(task, completed=done, total=total, step=step)
+
+
 def _tid_text(tid: int) -> str:
     if tid >= 10**12:
         return datetime.fromtimestamp(tid / 1e6, UTC).strftime("%Y-%m-%d %H:%M:%S")
