@@ -29,8 +29,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+BENCHMARKS := bench/emulator_throughput.py bench/rawstore_throughput.py bench/collector_cpu.py bench/pipeline_build.py
+
 bench: $(STAMP)
-	$(BIN)/python bench/emulator_throughput.py
+	@mkdir -p .bench; set -e; for b in $(BENCHMARKS); do echo "== $$b"; $(BIN)/python $$b --json .bench/$$(basename $$b .py).json; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
