@@ -1,0 +1,50 @@
+-- common_columns: the meaning of the columns several tables share, for every table that has them.
+-- depends_on: account_ledger, account_runs, account_trades, balances, book_top, coverage, depth_levels, depth_snapshots, gaps, ohlc, open_orders, quarantine, ticker
+--
+-- Each table's own columns are described in its model; these read the same everywhere.
+COMMENT ON COLUMN account_ledger.exchange IS 'Exchange name, e.g. mtgox';
+COMMENT ON COLUMN account_runs.exchange IS 'Exchange name, e.g. mtgox';
+COMMENT ON COLUMN account_runs.collector_run IS 'Which collector process recorded it';
+COMMENT ON COLUMN account_runs.account IS 'Account name (the info answer''s Login), or - when the run recorded none';
+COMMENT ON COLUMN account_runs.first_seen IS 'When the run''s first info answer arrived, UTC';
+COMMENT ON COLUMN account_trades.exchange IS 'Exchange name, e.g. mtgox';
+COMMENT ON COLUMN account_trades.account IS 'Account name (the info answer''s Login), or - when the run recorded none';
+COMMENT ON COLUMN balances.exchange IS 'Exchange name, e.g. mtgox';
+COMMENT ON COLUMN balances.account IS 'Account name (the info answer''s Login), or - when the run recorded none';
+COMMENT ON COLUMN balances.currency IS 'Currency of the wallet or of the amounts';
+COMMENT ON COLUMN book_top.snapshot_id IS 'The order-book snapshot (depth_snapshots.snapshot_id: the raw record it came from)';
+COMMENT ON COLUMN book_top.exchange IS 'Exchange name, e.g. mtgox';
+COMMENT ON COLUMN book_top.market IS 'Market, item then currency, e.g. BTCUSD';
+COMMENT ON COLUMN book_top.received_at IS 'When the answer arrived, UTC, microseconds';
+COMMENT ON COLUMN coverage.exchange IS 'Exchange name, e.g. mtgox';
+COMMENT ON COLUMN coverage.market IS 'Market, item then currency, e.g. BTCUSD';
+COMMENT ON COLUMN depth_levels.exchange IS 'Exchange name, e.g. mtgox';
+COMMENT ON COLUMN depth_levels.market IS 'Market, item then currency, e.g. BTCUSD';
+COMMENT ON COLUMN depth_snapshots.exchange IS 'Exchange name, e.g. mtgox';
+COMMENT ON COLUMN depth_snapshots.market IS 'Market, item then currency, e.g. BTCUSD';
+COMMENT ON COLUMN depth_snapshots.api_version IS 'API version of the call (0, 1 or 2)';
+COMMENT ON COLUMN gaps.id IS 'The gap''s number in the collector''s state';
+COMMENT ON COLUMN gaps.exchange IS 'Exchange name, e.g. mtgox';
+COMMENT ON COLUMN gaps.market IS 'Market, item then currency, e.g. BTCUSD';
+COMMENT ON COLUMN ohlc.exchange IS 'Exchange name, e.g. mtgox';
+COMMENT ON COLUMN ohlc.market IS 'Market, item then currency, e.g. BTCUSD';
+COMMENT ON COLUMN open_orders.record_id IS 'The raw record the row came from (raw store column record_id)';
+COMMENT ON COLUMN open_orders.exchange IS 'Exchange name, e.g. mtgox';
+COMMENT ON COLUMN open_orders.account IS 'Account name (the info answer''s Login), or - when the run recorded none';
+COMMENT ON COLUMN open_orders.received_at IS 'When the answer arrived, UTC, microseconds';
+COMMENT ON COLUMN open_orders.order_id IS 'Order id (oid)';
+COMMENT ON COLUMN open_orders.market IS 'Market, item then currency, e.g. BTCUSD';
+COMMENT ON COLUMN open_orders.status IS 'Order status as the exchange sent it';
+COMMENT ON COLUMN open_orders.placed_at IS 'When the order was placed, UTC';
+COMMENT ON COLUMN quarantine.exchange IS 'Exchange name, e.g. mtgox';
+COMMENT ON COLUMN quarantine.endpoint IS 'The collector''s endpoint name (trades, ticker, depth, full_depth, wallet_history, info, orders)';
+COMMENT ON COLUMN quarantine.market IS 'Market, item then currency, e.g. BTCUSD';
+COMMENT ON COLUMN quarantine.api_version IS 'API version of the call (0, 1 or 2)';
+COMMENT ON COLUMN quarantine.received_at IS 'When the answer arrived, UTC, microseconds';
+COMMENT ON COLUMN quarantine.http_status IS 'HTTP status of the answer (NULL when none came)';
+COMMENT ON COLUMN raw_file_problems.path IS 'The raw file';
+COMMENT ON COLUMN raw_file_problems.problem IS 'Why it was set aside';
+COMMENT ON COLUMN raw_file_problems.seen_at IS 'When the build saw it, UTC';
+COMMENT ON COLUMN ticker.exchange IS 'Exchange name, e.g. mtgox';
+COMMENT ON COLUMN ticker.market IS 'Market, item then currency, e.g. BTCUSD';
+COMMENT ON COLUMN ticker.api_version IS 'API version of the call (0, 1 or 2)';
