@@ -1,4 +1,4 @@
--- ohlc_at(width): bars of any width from trades, e.g. SELECT * FROM ohlc_at(INTERVAL 2 HOUR).
+-- ohlc_at: bars of any width from trades, a table macro: SELECT * FROM ohlc_at(INTERVAL 2 HOUR).
 -- depends_on: trades
 --
 -- The same definitions as ohlc (open and close by (ts, tid), every fill counted), computed on the
