@@ -50,6 +50,8 @@ class RawRoot:
                 filesystem, path = pafs.LocalFileSystem(), os.path.abspath(root)
         except (OSError, pa.ArrowException) as exc:
             raise RawStoreError(f"data root {root}: cannot open ({exc})") from None
+        if isinstance(filesystem, pafs.LocalFileSystem) and not os.path.isdir(path):
+            raise RawStoreError(f"data root {root}: no such directory")
         return cls(filesystem, f"{path.rstrip('/')}/raw", isinstance(filesystem, pafs.LocalFileSystem))
 
     def files(self) -> list[RawFile]:
