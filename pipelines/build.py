@@ -187,21 +187,40 @@ def _file_problem(filesystem: pafs.FileSystem, f: RawFile) -> str | None:
 
 
 def _stage_raw(con: duckdb.DuckDBPyConnection, raw: RawRoot, files: list[RawFile]) -> None:
-    """`raw_new`: the records of the new files that no earlier build loaded."""
-    con.execute(_RAW_NEW_DDL)
+    """`raw_new`: the records of the new files that no earlier build loaded, each once.
+
+    Locally it is a view over the Parquet files, so each staging model streams only the row groups
+    of its endpoint (the files' statistics) and bodies are never copied; ids are read first, alone,
+    to drop records loaded before and the second copy of a record a compaction left in two files.
+    """
     if not files:
+        con.execute(_RAW_NEW_DDL)
+        con.execute("CREATE OR REPLACE TEMP TABLE raw_pick AS SELECT record_id, file FROM raw_new")
         return
     columns = ", ".join(RAW_COLUMNS)
-    if raw.local:
-        source = f"read_parquet($files, filename = true, hive_partitioning = false)"  # noqa: F541
-        select = f"SELECT {columns}, filename AS file FROM {source}"
-        params: dict[str, object] = {"files": [f.path for f in files]}
-    else:  # DuckDB reads object stores only through an extension; pyarrow.fs already knows them
+    if not raw.local:  # DuckDB reads object stores only through an extension; pyarrow.fs already knows them
+        con.execute(_RAW_NEW_DDL)
         con.register("raw_arrow", raw.read_table(files, RAW_COLUMNS))
-        select, params = f"SELECT {columns}, file FROM raw_arrow", {}
-    con.execute(f"""INSERT INTO raw_new {select}
-                    WHERE record_id NOT IN (SELECT record_id FROM _loaded_records)
-                    QUALIFY row_number() OVER (PARTITION BY record_id) = 1""", params)
+        con.execute(f"""INSERT INTO raw_new SELECT {columns}, file FROM raw_arrow
+                        WHERE record_id NOT IN (SELECT record_id FROM _loaded_records)
+                        QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY file) = 1""")
+        con.unregister("raw_arrow")
+        con.execute("CREATE OR REPLACE TEMP TABLE raw_pick AS SELECT record_id, file FROM raw_new")
+        return
+    source = (f"read_parquet({_sql_list([f.path for f in files])}, filename = true, hive_partitioning = false)")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE raw_pick AS
+                    SELECT record_id, min(filename) AS file FROM {source}
+                    WHERE record_id NOT IN (SELECT record_id FROM _loaded_records) GROUP BY record_id""")
+    picked = con.execute("SELECT count(*) FROM raw_pick").fetchone()
+    every = sum(f.rows for f in files)
+    pick = "" if picked and picked[0] == every else (
+        "SEMI JOIN raw_pick AS p ON r.record_id = p.record_id AND r.filename = p.file")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW raw_new AS SELECT {columns}, filename AS file FROM {source} AS r {pick}")
+
+
+def _sql_list(values: list[str]) -> str:
+    """A SQL list literal (a view cannot take parameters)."""
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
 def _stage_meta(con: duckdb.DuckDBPyConnection, raw: RawRoot, root: str) -> None:
@@ -235,8 +254,8 @@ def _bookkeep(con: duckdb.DuckDBPyConnection, files: list[RawFile],
                         [(f.path, f.sha256, f.rows) for f in files])
     for path, problem in set_aside:
         con.execute("INSERT INTO raw_file_problems VALUES (?, ?, now())", [path, problem])
-    con.execute("INSERT INTO _loaded_records SELECT record_id FROM raw_new")
-    records = con.execute("SELECT count(*) FROM raw_new").fetchone()
+    con.execute("INSERT INTO _loaded_records SELECT record_id FROM raw_pick")
+    records = con.execute("SELECT count(*) FROM raw_pick").fetchone()
     quarantined = con.execute("SELECT count(*) FROM stg_rejects").fetchone()
     return (records[0] if records else 0), (quarantined[0] if quarantined else 0)
 

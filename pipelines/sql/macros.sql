@@ -38,3 +38,17 @@ CREATE OR REPLACE MACRO exact_ratio(numerator, denominator) AS
         CAST((decimal_units(numerator, 10000000000000000) * 20000 + decimal_units(denominator, 100000000))
              // (2 * decimal_units(denominator, 100000000)) AS DECIMAL(38, 0)) * 0.000000000001
     END;
+
+-- How many decimals Mt.Gox's *_int fields carry per currency (the scale as a power of ten).
+CREATE OR REPLACE TEMP MACRO mtgox_decimals(currency) AS
+    CASE currency WHEN 'BTC' THEN 8 WHEN 'JPY' THEN 3 WHEN 'SEK' THEN 3 ELSE 5 END;
+
+-- 10^n as a BIGINT, n in 0..8 (the scales a price or amount can have here).
+CREATE OR REPLACE MACRO pow10_int(n) AS
+    CASE n WHEN 0 THEN 1 WHEN 1 THEN 10 WHEN 2 THEN 100 WHEN 3 THEN 1000 WHEN 4 THEN 10000 WHEN 5 THEN 100000
+           WHEN 6 THEN 1000000 WHEN 7 THEN 10000000 WHEN 8 THEN 100000000 END;
+
+-- What one unit of an integer with n decimals is worth, as an exact DECIMAL (n in 0..8).
+CREATE OR REPLACE MACRO decimal_unit(n) AS
+    CASE n WHEN 0 THEN 1.0 WHEN 1 THEN 0.1 WHEN 2 THEN 0.01 WHEN 3 THEN 0.001 WHEN 4 THEN 0.0001
+           WHEN 5 THEN 0.00001 WHEN 6 THEN 0.000001 WHEN 7 THEN 0.0000001 WHEN 8 THEN 0.00000001 END;

@@ -53,10 +53,15 @@ fills AS (
                          FILTER (WHERE type <> 'fee'), ',', '') AS DECIMAL(18, 8)) AS price,
         any_value(order_id) AS order_id
     FROM legs GROUP BY exchange, account, tid
+),
+public_copy AS (
+    -- The currency of the fill's primary public copy, for when the money leg's wallet is not recorded.
+    SELECT exchange, tid, any_value(price_currency) AS price_currency FROM trades_stored
+    WHERE tid IN (SELECT tid FROM account_fills_touched) AND "primary" IS NOT false
+    GROUP BY exchange, tid
 )
 SELECT f.exchange, f.account, f.tid, f.ts, f.side, f.amount, f.price,
-    coalesce(f.quote_currency, (SELECT any_value(t.price_currency) FROM trades AS t
-                                WHERE t.exchange = f.exchange AND t.tid = f.tid AND t."primary" IS NOT false)) AS price_currency,
+    coalesce(f.quote_currency, p.price_currency) AS price_currency,
     f.quote_amount, f.fee, f.fee_currency, f.order_id
-FROM fills AS f
+FROM fills AS f LEFT JOIN public_copy AS p USING (exchange, tid)
 ORDER BY f.exchange, f.account, f.ts, f.tid;

@@ -8,7 +8,7 @@
 --
 -- Incremental: only the days this build's new trades fall on are recomputed, whole (every interval
 -- of a day lies inside it), from all the trades of those days; late trades are therefore counted.
--- Higher intervals are rolled up from the 1-minute bars of the same days.
+-- Higher intervals are rolled up from the 1-minute bars of the same days, in integers.
 CREATE TABLE IF NOT EXISTS ohlc (
     exchange VARCHAR NOT NULL,
     market VARCHAR NOT NULL,
@@ -39,37 +39,66 @@ COMMENT ON COLUMN ohlc.trades IS 'Number of trades';
 COMMENT ON COLUMN ohlc.volume_primary IS 'Sum of amounts of primary fills only (not the second copy of a fill between currencies)';
 COMMENT ON COLUMN ohlc.quote_volume_primary IS 'Sum of price times amount of primary fills only';
 
-CREATE OR REPLACE TEMP TABLE ohlc_days AS
-SELECT DISTINCT exchange, market, date_trunc('day', ts) AS day FROM trades_new;
+CREATE OR REPLACE TEMP TABLE ohlc_days AS SELECT * FROM trades_new_days;
 
-DELETE FROM ohlc WHERE (exchange, market, date_trunc('day', bucket)) IN (SELECT (exchange, market, day) FROM ohlc_days);
+DELETE FROM ohlc
+WHERE (exchange, market, epoch_us(bucket) // 86400000000) IN (SELECT (exchange, market, day) FROM ohlc_days);
 
+-- The arithmetic is on integers, from the storage: prices in 1e-8 units, quote volume in 1e-16.
+-- (ts, tid) order is one HUGEINT key, ts_us * 2^64 + tid: cheaper to compare than a struct.
 CREATE OR REPLACE TEMP TABLE ohlc_1m AS
-SELECT exchange, market, time_bucket(INTERVAL 1 MINUTE, ts) AS bucket,
-    arg_min(price, (ts, tid)) AS open, max(price) AS high, min(price) AS low, arg_max(price, (ts, tid)) AS close,
-    sum(amount) AS volume, sum(CAST(price AS DECIMAL(38, 8)) * amount) AS quote_volume, count(*) AS trades,
-    coalesce(sum(amount) FILTER (WHERE "primary" IS NOT false), 0) AS volume_primary,
-    coalesce(sum(CAST(price AS DECIMAL(38, 8)) * amount) FILTER (WHERE "primary" IS NOT false), 0) AS quote_volume_primary
-FROM trades
-WHERE ts >= (SELECT min(day) FROM ohlc_days) AND ts < (SELECT max(day) FROM ohlc_days) + INTERVAL 1 DAY
-  AND (exchange, market, date_trunc('day', ts)) IN (SELECT (exchange, market, day) FROM ohlc_days)
+WITH fills AS (
+    SELECT exchange, market, tid + ts_offset_us AS ts_us,
+        CAST(tid + ts_offset_us AS HUGEINT) * 18446744073709551616 + tid AS ordering,
+        price_units * pow10_int(8 - price_decimals) AS p, amount_units * pow10_int(8 - amount_decimals) AS a,
+        "primary" IS NOT false AS counted_once
+    FROM trades_stored
+    WHERE tid + ts_offset_us >= (SELECT min(day) FROM ohlc_days) * 86400000000
+      AND tid + ts_offset_us < (SELECT max(day) + 1 FROM ohlc_days) * 86400000000
+      AND (exchange, market, (tid + ts_offset_us) // 86400000000) IN (SELECT (exchange, market, day) FROM ohlc_days)
+)
+SELECT exchange, market, 1 AS minutes, ts_us // 60000000 AS start,
+    arg_min(p, ordering) AS open, max(p) AS high, min(p) AS low, arg_max(p, ordering) AS close,
+    sum(a) AS volume, sum(p::HUGEINT * a) AS quote_volume, count(*) AS trades,
+    coalesce(sum(a) FILTER (WHERE counted_once), 0) AS volume_primary,
+    coalesce(sum(p::HUGEINT * a) FILTER (WHERE counted_once), 0) AS quote_volume_primary
+FROM fills
 GROUP BY ALL;
 
+-- Each width rolls up from the one before (minutes since the epoch divide into every width from
+-- midnight UTC on), so each step reads a fraction of the rows of the 1-minute bars.
+CREATE OR REPLACE TEMP MACRO ohlc_rollup(finer, width) AS TABLE
+SELECT exchange, market, width AS minutes, start // width * width AS start,
+    arg_min(open, start) AS open, max(high) AS high, min(low) AS low, arg_max(close, start) AS close,
+    sum(volume) AS volume, sum(quote_volume) AS quote_volume, sum(trades) AS trades,
+    sum(volume_primary) AS volume_primary, sum(quote_volume_primary) AS quote_volume_primary
+FROM query_table(finer)
+GROUP BY exchange, market, start // width * width;
+
+CREATE OR REPLACE TEMP TABLE ohlc_5m AS SELECT * FROM ohlc_rollup('ohlc_1m', 5);
+CREATE OR REPLACE TEMP TABLE ohlc_15m AS SELECT * FROM ohlc_rollup('ohlc_5m', 15);
+CREATE OR REPLACE TEMP TABLE ohlc_1h AS SELECT * FROM ohlc_rollup('ohlc_15m', 60);
+CREATE OR REPLACE TEMP TABLE ohlc_4h AS SELECT * FROM ohlc_rollup('ohlc_1h', 240);
+CREATE OR REPLACE TEMP TABLE ohlc_1d AS SELECT * FROM ohlc_rollup('ohlc_4h', 1440);
+
 INSERT INTO ohlc
-WITH widths(name, width) AS (VALUES ('5m', INTERVAL 5 MINUTE), ('15m', INTERVAL 15 MINUTE), ('1h', INTERVAL 1 HOUR),
-                                    ('4h', INTERVAL 4 HOUR), ('1d', INTERVAL 1 DAY)),
-bars AS (
-    SELECT exchange, market, '1m' AS "interval", bucket, open, high, low, close, volume, quote_volume, trades,
-        volume_primary, quote_volume_primary
-    FROM ohlc_1m
-    UNION ALL
-    SELECT exchange, market, w.name, time_bucket(w.width, bucket, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS wide,
-        arg_min(open, bucket), max(high), min(low), arg_max(close, bucket), sum(volume), sum(quote_volume),
-        sum(trades), sum(volume_primary), sum(quote_volume_primary)
-    FROM ohlc_1m CROSS JOIN widths AS w
-    GROUP BY exchange, market, w.name, wide
+WITH bars AS (
+    SELECT * FROM ohlc_1m UNION ALL SELECT * FROM ohlc_5m UNION ALL SELECT * FROM ohlc_15m
+    UNION ALL SELECT * FROM ohlc_1h UNION ALL SELECT * FROM ohlc_4h UNION ALL SELECT * FROM ohlc_1d
 )
-SELECT exchange, market, "interval", bucket, open, high, low, close, volume, quote_volume,
-    exact_ratio(quote_volume, volume) AS vwap, trades, volume_primary, quote_volume_primary
-FROM bars
-ORDER BY exchange, market, "interval", bucket;
+SELECT exchange, market,
+    CASE minutes WHEN 1 THEN '1m' WHEN 5 THEN '5m' WHEN 15 THEN '15m' WHEN 60 THEN '1h' WHEN 240 THEN '4h'
+                 ELSE '1d' END AS "interval",
+    CAST(make_timestamp(start * 60000000) AS TIMESTAMPTZ) AS bucket,
+    CAST(CAST(open AS DECIMAL(18, 0)) * 0.00000001 AS DECIMAL(18, 8)),
+    CAST(CAST(high AS DECIMAL(18, 0)) * 0.00000001 AS DECIMAL(18, 8)),
+    CAST(CAST(low AS DECIMAL(18, 0)) * 0.00000001 AS DECIMAL(18, 8)),
+    CAST(CAST(close AS DECIMAL(18, 0)) * 0.00000001 AS DECIMAL(18, 8)),
+    CAST(volume AS DECIMAL(38, 0)) * 0.00000001,
+    CAST(quote_volume AS DECIMAL(38, 0)) * 0.0000000000000001,
+    -- VWAP in 1e-12 units, rounded half up: (2 q 10^4 + v) // 2 v, with q in 1e-16 and v in 1e-8.
+    CAST((quote_volume * 20000 + volume) // (2 * volume) AS DECIMAL(38, 0)) * 0.000000000001,
+    trades,
+    CAST(volume_primary AS DECIMAL(38, 0)) * 0.00000001,
+    CAST(quote_volume_primary AS DECIMAL(38, 0)) * 0.0000000000000001
+FROM bars;

@@ -1,24 +1,48 @@
 -- trades: one row per (exchange, market, tid): every public trade recorded, exact.
 --
+-- Stored as `trades_stored`, integers in each currency's own scale and the time as an offset from
+-- the tid (0 since June 2011, when a tid became the trade's time in µs), because DuckDB packs such
+-- integers into a few bytes; `trades` is the view everyone queries, with exact DECIMALs and times.
+--
 -- Incremental: this build's staged trades that no earlier build stored are appended (pages overlap
--- and repeat; the first copy received wins), kept in `trades_new` for the models after this one.
--- Rows go in ordered by time, so DuckDB's zone maps skip most of the table for a time range.
-CREATE TABLE IF NOT EXISTS trades (
+-- and repeat; the first copy received wins); `trades_new_days` tells the bars which days changed.
+CREATE TABLE IF NOT EXISTS trades_stored (
     exchange VARCHAR NOT NULL,
     market VARCHAR NOT NULL,
     tid BIGINT NOT NULL,
-    ts TIMESTAMPTZ NOT NULL,
-    price DECIMAL(18, 8) NOT NULL,
-    amount DECIMAL(18, 8) NOT NULL,
+    ts_offset_us BIGINT NOT NULL,
+    price_units BIGINT NOT NULL,
+    price_decimals TINYINT NOT NULL,
+    amount_units BIGINT NOT NULL,
+    amount_decimals TINYINT NOT NULL,
     side VARCHAR,
     "primary" BOOLEAN,
     properties VARCHAR,
-    price_currency VARCHAR NOT NULL,
-    item VARCHAR NOT NULL
+    price_currency VARCHAR,
+    item VARCHAR
 );
-COMMENT ON TABLE trades IS 'Public trades, one row per (exchange, market, tid), exact';
-COMMENT ON COLUMN trades.exchange IS 'Exchange name, e.g. mtgox';
-COMMENT ON COLUMN trades.market IS 'Market, item then currency, e.g. BTCUSD';
+COMMENT ON TABLE trades_stored IS 'The storage of trades (query the view trades): exact integers that compress well';
+COMMENT ON COLUMN trades_stored.tid IS 'Trade id';
+COMMENT ON COLUMN trades_stored.ts_offset_us IS 'The trade''s time in µs since the epoch minus tid (0 since June 2011)';
+COMMENT ON COLUMN trades_stored.price_units IS 'Price as an integer of 10^-price_decimals units of price_currency';
+COMMENT ON COLUMN trades_stored.price_decimals IS 'Decimals of price_units (Mt.Gox: 5, 3 for JPY and SEK)';
+COMMENT ON COLUMN trades_stored.amount_units IS 'Amount as an integer of 10^-amount_decimals units of item';
+COMMENT ON COLUMN trades_stored.amount_decimals IS 'Decimals of amount_units (8 for BTC)';
+COMMENT ON COLUMN trades_stored.side IS 'As in trades';
+COMMENT ON COLUMN trades_stored."primary" IS 'As in trades';
+COMMENT ON COLUMN trades_stored.properties IS 'As in trades';
+COMMENT ON COLUMN trades_stored.price_currency IS 'As in trades; NULL when it is the market''s currency';
+COMMENT ON COLUMN trades_stored.item IS 'As in trades; NULL when it is the market''s item';
+
+CREATE OR REPLACE VIEW trades AS
+SELECT exchange, market, tid,
+    CAST(make_timestamp(tid + ts_offset_us) AS TIMESTAMPTZ) AS ts,
+    CAST(CAST(price_units AS DECIMAL(18, 0)) * decimal_unit(price_decimals) AS DECIMAL(38, 8)) AS price,
+    CAST(CAST(amount_units AS DECIMAL(18, 0)) * decimal_unit(amount_decimals) AS DECIMAL(18, 8)) AS amount,
+    side, "primary", properties,
+    coalesce(price_currency, substr(market, 4)) AS price_currency, coalesce(item, left(market, 3)) AS item
+FROM trades_stored;
+COMMENT ON VIEW trades IS 'Public trades, one row per (exchange, market, tid), exact';
 COMMENT ON COLUMN trades.tid IS 'Trade id: small sequential integers before 2011-06-26, the time in microseconds after';
 COMMENT ON COLUMN trades.ts IS 'Time of the trade, UTC, microseconds (seconds only before June 2011)';
 COMMENT ON COLUMN trades.price IS 'Price in price_currency per unit of item, exact (from price_int and the currency scale)';
@@ -29,18 +53,36 @@ COMMENT ON COLUMN trades.properties IS 'limit, market, and mixed_currency for fi
 COMMENT ON COLUMN trades.price_currency IS 'Currency of price';
 COMMENT ON COLUMN trades.item IS 'What was traded (BTC)';
 
-CREATE OR REPLACE TEMP TABLE trades_new AS
+-- Rows are appended, never deleted, so this build's new rows are those past the highest rowid now.
+SET VARIABLE trades_rowid_before = (SELECT coalesce(max(rowid), -1) FROM trades_stored);
+
+INSERT INTO trades_stored
 WITH fresh AS (
-    SELECT * EXCLUDE (record_id, received_at, problem)
+    SELECT * EXCLUDE (record_id, problem)
     FROM stg_trades
     WHERE record_id NOT IN (SELECT record_id FROM stg_rejects)
-    QUALIFY row_number() OVER (PARTITION BY exchange, market, tid ORDER BY received_at, record_id) = 1
 ),
-span AS (SELECT min(tid) AS low, max(tid) AS high FROM fresh)
-SELECT f.* FROM fresh AS f
+firsts AS (
+    -- Most builds hold each tid once; the window that keeps the first copy runs only when some repeat.
+    SELECT * EXCLUDE (received_at) FROM fresh
+    WHERE (SELECT count(*) = count(DISTINCT (exchange, market, tid)) FROM fresh)
+    UNION ALL
+    SELECT * EXCLUDE (received_at) FROM fresh
+    WHERE (SELECT count(*) <> count(DISTINCT (exchange, market, tid)) FROM fresh)
+    QUALIFY row_number() OVER (PARTITION BY exchange, market, tid ORDER BY received_at) = 1
+),
+span AS (SELECT min(tid) AS low, max(tid) AS high FROM firsts)
+SELECT exchange, market, tid, ts_offset_us, price_units, price_decimals, amount_units, amount_decimals, side,
+    "primary", properties,
+    -- NULL when it is what the market's name says: a constant NULL costs nothing to store.
+    nullif(price_currency, substr(market, 4)) AS price_currency, nullif(item, left(market, 3)) AS item
+FROM firsts AS f
 WHERE NOT EXISTS (
-    SELECT 1 FROM trades AS t
+    SELECT 1 FROM trades_stored AS t
     WHERE t.tid BETWEEN (SELECT low FROM span) AND (SELECT high FROM span)
       AND t.exchange = f.exchange AND t.market = f.market AND t.tid = f.tid);
 
-INSERT INTO trades SELECT * FROM trades_new ORDER BY exchange, market, ts, tid;
+-- The UTC days (since the epoch) this build's new trades fall on: the bars to recompute.
+CREATE OR REPLACE TEMP TABLE trades_new_days AS
+SELECT DISTINCT exchange, market, (tid + ts_offset_us) // 86400000000 AS day
+FROM trades_stored WHERE rowid > getvariable('trades_rowid_before');

@@ -3,59 +3,77 @@
 --
 -- `problem` is NULL for a good row; otherwise it names what is wrong, and the whole answer goes to
 -- quarantine. An answer that is not a list of trades gives one row with only its identity and problem.
--- Exact values come from price_int/amount_int and the currency's scale; the 2011 answers that had
--- only JSON floats are read from the number's literal text, which DECIMAL takes exactly.
+-- Prices and amounts stay integers, in the currency's own scale: price_int with Mt.Gox's scale for
+-- the currency (BTC 1e8, JPY and SEK 1e3, other fiat 1e5). The 2011 answers had only JSON floats;
+-- their literal text is read as an exact decimal, in that scale when it fits, else in 1e-8 units.
 -- The structure is parsed once per body (json_transform) and every field is read as text, then cast:
 -- converting inside json_transform is several times slower.
 WITH answers AS (
-    SELECT r.record_id, r.exchange, r.market, r.api_version, r.received_at, try(decode(r.body)) AS text
-    FROM raw_new AS r JOIN stg_responses AS s USING (record_id)
-    WHERE s.reason IS NULL AND r.exchange = 'mtgox' AND r.endpoint = 'trades'
+    SELECT record_id, exchange, market, api_version, received_at, try(decode(body)) AS text
+    FROM raw_new
+    WHERE exchange = 'mtgox' AND endpoint = 'trades' AND error_class IS NULL
 ),
 pages AS (
-    SELECT *,
-        CASE WHEN starts_with(ltrim(text), '[') THEN try(json_transform(text,
-                 '[{"date":"VARCHAR","price":"VARCHAR","amount":"VARCHAR","price_int":"VARCHAR","amount_int":"VARCHAR","tid":"VARCHAR","price_currency":"VARCHAR","item":"VARCHAR","trade_type":"VARCHAR","primary":"VARCHAR","properties":"VARCHAR"}]'))
-             WHEN api_version >= 2 THEN try(json_transform(text,
-                 '{"data":[{"date":"VARCHAR","price":"VARCHAR","amount":"VARCHAR","price_int":"VARCHAR","amount_int":"VARCHAR","tid":"VARCHAR","price_currency":"VARCHAR","item":"VARCHAR","trade_type":"VARCHAR","primary":"VARCHAR","properties":"VARCHAR"}]}')).data
-             ELSE try(json_transform(text,
-                 '{"return":[{"date":"VARCHAR","price":"VARCHAR","amount":"VARCHAR","price_int":"VARCHAR","amount_int":"VARCHAR","tid":"VARCHAR","price_currency":"VARCHAR","item":"VARCHAR","trade_type":"VARCHAR","primary":"VARCHAR","properties":"VARCHAR"}]}')).return
+    -- v1 wraps the list in "return", v2 in "data"; v0 and `?raw` answers are the bare list.
+    SELECT record_id, exchange, market, api_version, received_at, text IS NULL AS not_text,
+        CASE WHEN api_version = 0 THEN coalesce(
+                 try(json_transform(text, '[{"date":"VARCHAR","price":"VARCHAR","amount":"VARCHAR","price_int":"VARCHAR","amount_int":"VARCHAR","tid":"VARCHAR","price_currency":"VARCHAR","item":"VARCHAR","trade_type":"VARCHAR","primary":"VARCHAR","properties":"VARCHAR"}]')),
+                 try(json_transform(text, '{"return":[{"date":"VARCHAR","price":"VARCHAR","amount":"VARCHAR","price_int":"VARCHAR","amount_int":"VARCHAR","tid":"VARCHAR","price_currency":"VARCHAR","item":"VARCHAR","trade_type":"VARCHAR","primary":"VARCHAR","properties":"VARCHAR"}]}')).return)
+             WHEN api_version = 1 THEN coalesce(
+                 try(json_transform(text, '{"return":[{"date":"VARCHAR","price":"VARCHAR","amount":"VARCHAR","price_int":"VARCHAR","amount_int":"VARCHAR","tid":"VARCHAR","price_currency":"VARCHAR","item":"VARCHAR","trade_type":"VARCHAR","primary":"VARCHAR","properties":"VARCHAR"}]}')).return,
+                 try(json_transform(text, '[{"date":"VARCHAR","price":"VARCHAR","amount":"VARCHAR","price_int":"VARCHAR","amount_int":"VARCHAR","tid":"VARCHAR","price_currency":"VARCHAR","item":"VARCHAR","trade_type":"VARCHAR","primary":"VARCHAR","properties":"VARCHAR"}]')))
+             ELSE coalesce(
+                 try(json_transform(text, '{"data":[{"date":"VARCHAR","price":"VARCHAR","amount":"VARCHAR","price_int":"VARCHAR","amount_int":"VARCHAR","tid":"VARCHAR","price_currency":"VARCHAR","item":"VARCHAR","trade_type":"VARCHAR","primary":"VARCHAR","properties":"VARCHAR"}]}')).data,
+                 try(json_transform(text, '[{"date":"VARCHAR","price":"VARCHAR","amount":"VARCHAR","price_int":"VARCHAR","amount_int":"VARCHAR","tid":"VARCHAR","price_currency":"VARCHAR","item":"VARCHAR","trade_type":"VARCHAR","primary":"VARCHAR","properties":"VARCHAR"}]')))
         END AS trades
     FROM answers
 ),
 rows AS (
-    SELECT record_id, exchange, market, received_at, unnest(trades, recursive := true)
-    FROM pages WHERE trades IS NOT NULL
+    -- An answer that is not a list of trades still gives one row (all NULL) to carry its problem.
+    SELECT record_id, exchange, market, api_version, received_at, not_text, trades IS NULL AS not_list,
+        unnest(CASE WHEN trades IS NULL THEN [NULL] ELSE trades END, recursive := true)
+    FROM pages
 ),
 typed AS (
-    SELECT record_id, exchange, market, received_at,
+    SELECT record_id, exchange, market, api_version, received_at, not_text, not_list,
         TRY_CAST(tid AS BIGINT) AS tid,
         TRY_CAST(date AS BIGINT) AS date_s,
         coalesce(price_currency, substr(market, 4)) AS price_currency,
-        TRY_CAST(coalesce(mtgox_scaled(price_int, coalesce(price_currency, substr(market, 4))),
-                          TRY_CAST(price AS DECIMAL(38, 8))) AS DECIMAL(18, 8)) AS price,
-        TRY_CAST(coalesce(mtgox_scaled(amount_int, 'BTC'), TRY_CAST(amount AS DECIMAL(38, 8))) AS DECIMAL(18, 8))
-            AS amount,
+        TRY_CAST(price_int AS BIGINT) AS price_int,
+        TRY_CAST(TRY_CAST(price AS DECIMAL(38, 8)) * 100000000 AS BIGINT) AS price_e8,
+        TRY_CAST(amount_int AS BIGINT) AS amount_int,
+        TRY_CAST(TRY_CAST(amount AS DECIMAL(38, 8)) * 100000000 AS BIGINT) AS amount_e8,
         trade_type AS side,
         CASE "primary" WHEN 'Y' THEN true WHEN 'N' THEN false END AS "primary",
         properties,
         coalesce(item, left(market, 3)) AS item
     FROM rows
+),
+scaled AS (
+    SELECT *,
+        mtgox_decimals(price_currency) AS currency_decimals,
+        -- Since the June 2011 relaunch a tid is the trade's time in µs (tid // 1e6 = date); before, only seconds.
+        CASE WHEN tid >= 1000000000000 AND tid // 1000000 = date_s THEN tid ELSE date_s * 1000000 END AS ts_us
+    FROM typed
 )
 SELECT record_id, exchange, market, received_at, tid,
-    -- Since the June 2011 relaunch a tid is the trade's time in µs (tid // 1e6 = date); before, only seconds.
-    utc_us(CASE WHEN tid >= 1000000000000 AND tid // 1000000 = date_s THEN tid ELSE date_s * 1000000 END) AS ts,
-    price, amount, side, "primary", properties, price_currency, item,
-    CASE WHEN tid IS NULL THEN 'trades: a trade without a tid'
+    ts_us - tid AS ts_offset_us,
+    CASE WHEN price_int IS NOT NULL THEN price_int
+         WHEN price_e8 % pow10_int(8 - currency_decimals) = 0 THEN price_e8 // pow10_int(8 - currency_decimals)
+         ELSE price_e8 END AS price_units,
+    CASE WHEN price_int IS NOT NULL OR price_e8 % pow10_int(8 - currency_decimals) = 0 THEN currency_decimals
+         ELSE 8 END AS price_decimals,
+    coalesce(amount_int, amount_e8) AS amount_units,
+    8 AS amount_decimals,
+    side, "primary", properties, price_currency, item,
+    CASE WHEN not_text THEN 'trades: the body is not UTF-8 text'
+         WHEN not_list THEN 'trades: the body is not a JSON list of trades' || CASE WHEN api_version > 0
+             THEN ' (bare or under "' || CASE WHEN api_version >= 2 THEN 'data' ELSE 'return' END || '")' ELSE '' END
+         WHEN tid IS NULL THEN 'trades: a trade without a tid'
          WHEN date_s IS NULL THEN 'trades: trade ' || tid || ' has no date'
-         WHEN price IS NULL OR price <= 0 THEN 'trades: trade ' || tid || ' has no valid price'
-         WHEN amount IS NULL OR amount <= 0 THEN 'trades: trade ' || tid || ' has no valid amount'
+         WHEN coalesce(price_int, price_e8) IS NULL OR coalesce(price_int, price_e8) <= 0
+             THEN 'trades: trade ' || tid || ' has no valid price'
+         WHEN coalesce(amount_int, amount_e8) IS NULL OR coalesce(amount_int, amount_e8) <= 0
+             THEN 'trades: trade ' || tid || ' has no valid amount'
     END AS problem
-FROM typed
-UNION ALL BY NAME
-SELECT record_id, exchange, market, received_at,
-    CASE WHEN text IS NULL THEN 'trades: the body is not UTF-8 text'
-         ELSE 'trades: the body is not a JSON list of trades' || CASE WHEN api_version > 0 THEN ' (bare or under "'
-             || CASE WHEN api_version >= 2 THEN 'data' ELSE 'return' END || '")' ELSE '' END
-    END AS problem
-FROM pages WHERE trades IS NULL
+FROM scaled

@@ -3,13 +3,15 @@
 --
 -- Records the collector marked as failed (error_class) are kept as evidence but never parsed;
 -- a record of an endpoint no staging model reads is set aside too, so nothing vanishes silently.
-SELECT
-    record_id, exchange, endpoint, market, api_version, received_at, http_status, error_class, file,
-    CASE
-        WHEN error_class IS NOT NULL THEN
-            'error response (' || error_class || ')'
-            || coalesce(': ' || left(try(json_extract_string(try(decode(body)), '$.error')), 200), '')
-        WHEN (exchange, endpoint) NOT IN (SELECT (exchange, endpoint) FROM staged_endpoints) THEN
-            'no staging model reads ' || exchange || ' ' || endpoint || ' answers'
-    END AS reason
+SELECT record_id, exchange, endpoint, market, api_version, received_at, http_status, error_class, file,
+    'error response (' || error_class || ')'
+        || coalesce(': ' || left(try(json_extract_string(try(decode(body)), '$.error')), 200), '') AS reason
 FROM raw_new
+WHERE error_class IS NOT NULL
+UNION ALL
+-- Only the failures' bodies are read here: the good ones stream through the typed models alone.
+SELECT record_id, exchange, endpoint, market, api_version, received_at, http_status, error_class, file,
+    CASE WHEN (exchange, endpoint) NOT IN (SELECT (exchange, endpoint) FROM staged_endpoints) THEN
+        'no staging model reads ' || exchange || ' ' || endpoint || ' answers' END AS reason
+FROM raw_new
+WHERE error_class IS NULL
