@@ -1,5 +1,5 @@
 -- common_columns: the meaning of the columns several tables share, for every table that has them.
--- depends_on: account_ledger, account_runs, account_trades, balances, book_top, coverage, depth_levels, depth_snapshots, gaps, ohlc, open_orders, quarantine, ticker
+-- depends_on: trades, account_ledger, account_runs, account_trades, balances, book_top, coverage, depth_levels, depth_snapshots, gaps, ohlc, open_orders, quarantine, ticker
 --
 -- Each table's own columns are described in its model; these read the same everywhere.
 COMMENT ON COLUMN account_ledger.exchange IS 'Exchange name, e.g. mtgox';
@@ -48,3 +48,7 @@ COMMENT ON COLUMN raw_file_problems.seen_at IS 'When the build saw it, UTC';
 COMMENT ON COLUMN ticker.exchange IS 'Exchange name, e.g. mtgox';
 COMMENT ON COLUMN ticker.market IS 'Market, item then currency, e.g. BTCUSD';
 COMMENT ON COLUMN ticker.api_version IS 'API version of the call (0, 1 or 2)';
+COMMENT ON COLUMN trades.exchange IS 'Exchange name, e.g. mtgox';
+COMMENT ON COLUMN trades.market IS 'Market, item then currency, e.g. BTCUSD';
+COMMENT ON COLUMN trades_stored.exchange IS 'Exchange name, e.g. mtgox';
+COMMENT ON COLUMN trades_stored.market IS 'Market, item then currency, e.g. BTCUSD';
