@@ -97,12 +97,13 @@ def connect(path: Path, *, read_only: bool = False, threads: int | None = None) 
 
 
 def build(root: str | Path = "data", warehouse: str | Path | None = None, *, full: bool = False,
-          progress: Progress | None = None, threads: int | None = None, sql_dir: Path = SQL_DIR) -> BuildResult:
-    """Make or update the warehouse from the raw store under `root`."""
+          progress: Progress | None = None, threads: int | None = None, sql_dir: Path = SQL_DIR,
+          filesystem: pafs.FileSystem | None = None) -> BuildResult:
+    """Make or update the warehouse from the raw store under `root` (on `filesystem`, when given)."""
     started = time.perf_counter()
     root = str(root)
     target = Path(warehouse) if warehouse is not None else default_warehouse(root)
-    raw = RawRoot.open(root)
+    raw = RawRoot.open(root, filesystem)
     models = load_models(sql_dir)
     macros = (sql_dir / "macros.sql").read_text(encoding="utf-8")
     try:
@@ -126,7 +127,7 @@ def build(root: str | Path = "data", warehouse: str | Path | None = None, *, ful
         timings["discover"] = time.perf_counter() - t
         con.execute("BEGIN TRANSACTION")
         _stage_raw(con, raw, good)
-        _stage_meta(con, raw, root)
+        _stage_meta(con, raw)
         for i, model in enumerate(models):
             if progress:
                 progress(model.name, i, len(models))
@@ -223,9 +224,9 @@ def _sql_list(values: list[str]) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
-def _stage_meta(con: duckdb.DuckDBPyConnection, raw: RawRoot, root: str) -> None:
+def _stage_meta(con: duckdb.DuckDBPyConnection, raw: RawRoot) -> None:
     """The collector's coverage and gaps (data/meta/*.parquet) as `meta_coverage` and `meta_gaps`."""
-    meta_dir = raw.raw_dir.rsplit("/", 1)[0] + "/meta"
+    meta_dir = raw.meta_dir
     for name, schema in _META.items():
         path = f"{meta_dir}/{name}.parquet"
         try:

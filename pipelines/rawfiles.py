@@ -42,7 +42,10 @@ class RawRoot:
     local: bool
 
     @classmethod
-    def open(cls, root: str) -> RawRoot:
+    def open(cls, root: str, filesystem: pafs.FileSystem | None = None) -> RawRoot:
+        """`root` on `filesystem`, or (without one) a local path or a URI pyarrow.fs resolves."""
+        if filesystem is not None:
+            return cls(filesystem, _join(root, "raw"), isinstance(filesystem, pafs.LocalFileSystem))
         try:
             if "://" in root:
                 filesystem, path = pafs.FileSystem.from_uri(root)
@@ -52,7 +55,13 @@ class RawRoot:
             raise RawStoreError(f"data root {root}: cannot open ({exc})") from None
         if isinstance(filesystem, pafs.LocalFileSystem) and not os.path.isdir(path):
             raise RawStoreError(f"data root {root}: no such directory")
-        return cls(filesystem, f"{path.rstrip('/')}/raw", isinstance(filesystem, pafs.LocalFileSystem))
+        return cls(filesystem, _join(path, "raw"), isinstance(filesystem, pafs.LocalFileSystem))
+
+    @property
+    def meta_dir(self) -> str:
+        """Where the collector exports coverage and gaps, beside raw/."""
+        parent = self.raw_dir.rsplit("/", 1)[0] if "/" in self.raw_dir else ""
+        return _join(parent, "meta")
 
     def files(self) -> list[RawFile]:
         """Every file the manifests list, sorted by partition and name. An absent raw/ is an empty store."""
@@ -93,3 +102,8 @@ class RawRoot:
                 raise RawStoreError(f"{f.path}: unreadable raw file ({exc})") from None
             tables.append(table.append_column("file", pa.array([f.path] * table.num_rows, pa.string())))
         return pa.concat_tables(tables) if tables else pa.table({c: [] for c in [*columns, "file"]})
+
+
+def _join(directory: str, name: str) -> str:
+    """`directory/name`; just `name` at a filesystem's root ("" in a SubTreeFileSystem)."""
+    return f"{directory.rstrip('/')}/{name}" if directory.rstrip("/") else (f"/{name}" if directory else name)

@@ -21,8 +21,10 @@ CREATE OR REPLACE TEMP MACRO utc_us(us) AS CAST(make_timestamp(CAST(us AS BIGINT
 
 -- The answer of a Mt.Gox call without its envelope, as JSON text: v0 and `?raw` answers have none,
 -- v1 wraps in "return", v2 in "data".
+-- An envelope's "result" is the string "success" or "error"; a `?raw` wallet-history page has a
+-- "result" too, but it is the list of entries.
 CREATE OR REPLACE TEMP MACRO mtgox_payload(text, api_version) AS
-    CASE WHEN NOT starts_with(ltrim(text), '{') OR NOT (try(json_exists(text, '$.result')) IS TRUE) THEN text
+    CASE WHEN NOT starts_with(ltrim(text), '{') OR try(json_type(text, '$.result')) IS DISTINCT FROM 'VARCHAR' THEN text
          WHEN api_version >= 2 THEN json_extract(text, '$.data')::VARCHAR
          ELSE json_extract(text, '$.return')::VARCHAR END;
 

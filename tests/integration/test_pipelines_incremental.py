@@ -182,3 +182,19 @@ def test_a_build_that_fails_leaves_the_warehouse_as_it_was(tmp_path: Path) -> No
     assert count(wh, "trades") == 1
     assert build(root, wh).files_loaded == 1  # nothing of the failed build was kept: the file loads now
     assert count(wh, "trades") == 2
+
+
+def test_a_raw_store_on_another_filesystem_builds_the_same_tables(tmp_path: Path) -> None:
+    # An object store is reached through pyarrow.fs, not DuckDB: a SubTreeFileSystem takes that path here.
+    import pyarrow.fs as pafs
+
+    root = tmp_path / "data"
+    trades = [trade(at("2013-01-01T10:00:00", i * 10**6), f"13.{i}", "1") for i in range(5)]
+    write_raw(root, [page(trades[:3], received="2013-01-01T11:00:00"),
+                     page(trades[2:], received="2013-01-01T11:00:10", version=2)])
+    remote = pafs.SubTreeFileSystem(str(root), pafs.LocalFileSystem())
+    far, near = tmp_path / "far.duckdb", tmp_path / "near.duckdb"
+    assert build("", far, filesystem=remote).records_loaded == 2
+    build(root, near)
+    same_tables(far, near)
+    assert build("", far, filesystem=remote).files_loaded == 0

@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS ohlc (
     close DECIMAL(18, 8) NOT NULL,
     volume DECIMAL(38, 8) NOT NULL,
     quote_volume DECIMAL(38, 16) NOT NULL,
-    vwap DECIMAL(38, 12) NOT NULL,
+    vwap DECIMAL(38, 12),
     trades BIGINT NOT NULL,
     volume_primary DECIMAL(38, 8) NOT NULL,
     quote_volume_primary DECIMAL(38, 16) NOT NULL
@@ -34,7 +34,7 @@ COMMENT ON COLUMN ohlc.low IS 'Lowest price';
 COMMENT ON COLUMN ohlc.close IS 'Price of the last trade by (ts, tid)';
 COMMENT ON COLUMN ohlc.volume IS 'Sum of amounts of every fill in the feed (primary or not), exact';
 COMMENT ON COLUMN ohlc.quote_volume IS 'Sum of price times amount, exact';
-COMMENT ON COLUMN ohlc.vwap IS 'quote_volume / volume, rounded half up to 12 decimals';
+COMMENT ON COLUMN ohlc.vwap IS 'quote_volume / volume, rounded half up to 12 decimals (NULL when volume is 0)';
 COMMENT ON COLUMN ohlc.trades IS 'Number of trades';
 COMMENT ON COLUMN ohlc.volume_primary IS 'Sum of amounts of primary fills only (not the second copy of a fill between currencies)';
 COMMENT ON COLUMN ohlc.quote_volume_primary IS 'Sum of price times amount of primary fills only';
@@ -97,7 +97,8 @@ SELECT exchange, market,
     CAST(volume AS DECIMAL(38, 0)) * 0.00000001,
     CAST(quote_volume AS DECIMAL(38, 0)) * 0.0000000000000001,
     -- VWAP in 1e-12 units, rounded half up: (2 q 10^4 + v) // 2 v, with q in 1e-16 and v in 1e-8.
-    CAST((quote_volume * 20000 + volume) // (2 * volume) AS DECIMAL(38, 0)) * 0.000000000001,
+    CAST(CASE WHEN volume > 0 THEN (quote_volume * 20000 + volume) // (2 * volume) END AS DECIMAL(38, 0))
+        * 0.000000000001,
     trades,
     CAST(volume_primary AS DECIMAL(38, 0)) * 0.00000001,
     CAST(quote_volume_primary AS DECIMAL(38, 0)) * 0.0000000000000001

@@ -73,7 +73,8 @@ SELECT record_id, exchange, market, received_at, tid,
          WHEN date_s IS NULL THEN 'trades: trade ' || tid || ' has no date'
          WHEN coalesce(price_int, price_e8) IS NULL OR coalesce(price_int, price_e8) <= 0
              THEN 'trades: trade ' || tid || ' has no valid price'
-         WHEN coalesce(amount_int, amount_e8) IS NULL OR coalesce(amount_int, amount_e8) <= 0
+         -- Zero amounts are real: bitcoincharts' Mt.Gox file has three 0 BTC trades in July 2010.
+         WHEN coalesce(amount_int, amount_e8) IS NULL OR coalesce(amount_int, amount_e8) < 0
              THEN 'trades: trade ' || tid || ' has no valid amount'
     END AS problem
 FROM scaled
