@@ -28,6 +28,9 @@ class EmulatorConfig:
     faults: str = ""
     request_log: Path | None = None
     keys: Path | None = None
+    # The wall-clock second the synthetic market's history ends at (None: start-up). The same seed and
+    # epoch give the same tape and accounts whenever the emulator starts: a data set can be continued.
+    epoch: float | None = None
     wall_clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -41,6 +44,8 @@ class EmulatorConfig:
             (self.cooloff_s >= 0, f"--cooloff must not be negative, got {self.cooloff_s}"),
             (self.cache_s >= 0, f"--cache-seconds must not be negative, got {self.cache_s}"),
             (self.block_style in ("html", "429"), f"--block-style must be html or 429, got {self.block_style!r}"),
+            (self.epoch is None or self.epoch <= self.wall_clock() + 60, "--epoch must not be in the future"),
+            (self.epoch is None or self.replay is None, "--epoch is for the synthetic market, not --replay"),
         ]
         for ok, message in checks:
             if not ok:

@@ -79,12 +79,16 @@ class Exchange:
                                         book_levels=config.book_levels, speed=config.speed)
         else:
             synth = SyntheticConfig(seed=config.seed, book_levels=config.book_levels)
-            self.market = Market.synthetic(synth, now_wall_us=now_us,
+            origin_us = now_us if config.epoch is None else int(config.epoch * 1_000_000)
+            self.market = Market.synthetic(synth, now_wall_us=origin_us,
                                            history_us=int(config.history_hours * 3600e6), speed=config.speed)
         self.keys = load_keys(config.keys) if config.keys is not None else default_keys(config.seed)
         self.auth = Authenticator(self.keys)
         self.accounts = self._make_accounts()
         self.market.on_book_refresh = self._restore_own_orders
+        # From an epoch in the past, the market catches up now: left to the first request, generating
+        # hours or days of trades would stall the event loop that times the clients' requests.
+        self.market.advance_wall(now_us)
         self.limiter = RateLimiter(LimitPolicy(
             min_interval_s=config.min_interval_s, heavy_per_hour=config.heavy_per_hour,
             violations_to_block=config.violations_to_block, violation_window_s=config.violation_window_s,

@@ -63,6 +63,8 @@ def emulator(
     keys: Annotated[Path | None, typer.Option(help="JSON file of API keys; default: seeded keys, printed.")] = None,
     history_hours: Annotated[float, typer.Option(help="Hours of synthetic trades before start-up.")] = 48.0,
     book_levels: Annotated[int, typer.Option(help="Full-depth levels of the busiest currency.")] = 4000,
+    epoch: Annotated[float | None, typer.Option(help="Unix time the synthetic history ends at (default: now); "
+                                                "the same seed and epoch serve the same market.")] = None,
 ) -> None:
     """Run the Mt.Gox-compatible exchange emulator (API v0, v1 and v2) until Ctrl-C.
 
@@ -78,6 +80,7 @@ def emulator(
             history_hours=history_hours, book_levels=book_levels, min_interval_s=min_interval,
             heavy_per_hour=full_depth_per_hour, violations_to_block=violations_to_block, cooloff_s=cooloff,
             block_style=block_style, cache_s=cache_seconds, faults=faults, request_log=request_log, keys=keys,
+            epoch=epoch,
         )
         run(config, host, port, echo=lambda line: typer.echo(line))
     except StartupError as e:
@@ -87,14 +90,23 @@ def emulator(
 
 
 @app.command()
-def demo(seed: Annotated[int, typer.Option(help="Seed of the emulator's market.")] = 1) -> None:
-    """Run the end-to-end demo against the embedded emulator on a free loopback port.
+def demo(
+    data: Annotated[Path, typer.Option("--data", help="Data root; run again to continue it.")] = Path("data"),
+    duration: Annotated[float, typer.Option("--duration", help="Seconds to record before the backfill.")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Seed of the emulator's market and account (fixed per data root).")] = 1,
+) -> None:
+    """Record from the embedded emulator, backfill 24 h, build the warehouse, check it, print a report, draw charts.
 
-    Example: marketrec demo --seed 7
+    Example: marketrec demo --data data --duration 60   (charts in data/reports/; exits 1 if a check fails)
     """
-    from .demo import run
+    from .demo import DemoError, run
 
-    run(lambda line: typer.echo(line), seed=seed)
+    try:
+        result = run(lambda line: typer.echo(line), data=data, duration_s=duration, seed=seed)
+    except DemoError as e:
+        raise fail(str(e)) from None
+    if not result.ok:
+        raise typer.Exit(code=1)
 
 
 # -- collector ---------------------------------------------------------------------------------
@@ -295,8 +307,9 @@ def build(
             result = run_build(data, target, full=full, progress=advance)
     except _pipeline_errors() as e:
         raise fail(str(e)) from None
+    rebuilt = " (rebuilt from the raw store)" if result.full and not full else ""
     typer.echo(f"{result.warehouse}: {result.files_loaded} new raw files, {result.records_loaded} records, "
-               f"{result.quarantined} quarantined, in {result.seconds:.2f} s")
+               f"{result.quarantined} quarantined, in {result.seconds:.2f} s{rebuilt}")
     for line in result.files_set_aside:
         typer.echo(f"set aside: {line}", err=True)
 

@@ -1,47 +1,222 @@
-"""The demo: start the emulator on a free loopback port and show what it serves over real HTTP.
+"""The demo, `make demo`'s main job: record, backfill, build, check and chart, end to end over real HTTP.
 
-It grows into the full main job (collect, backfill, build, report) as the collector and the
-pipelines land; for now it shows the exchange side: public data in all three API versions and
-a signed private call.
+    run(echo, data=Path("data"), duration_s=60, seed=1) -> DemoReport
+
+1. starts the emulator (synthetic market, seeded account, limits shortened for loopback) on a free
+   loopback port, and writes a collector configuration for it under <data>/demo/ (credentials in
+   owner-only files beside it, never printed);
+2. records BTCUSD and BTCEUR (ticker, trades, depth, full depth) and the account (wallet history of
+   BTC, USD and EUR, info, orders) through API v2 for `duration_s`, then backfills the last 24 hours
+   of BTCUSD trades;
+3. stops the emulator, builds the warehouse <data>/warehouse.duckdb and runs its checks;
+4. prints rows per table, the latest hourly bars, balances, open gaps and the checks, and draws
+   <data>/reports/BTCUSD-1h-candles.png and <data>/reports/balances.png.
+
+Run again on the same data root, it continues the same data set: the emulator is rebuilt as of the
+moment the data set's first one started (see `demo_config`), so its tape and its account are the
+same, and the collector resumes from its cursors.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import signal
 import time
-import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
-import httpx
-
-from emulator.app import create_app
-from emulator.auth import message_to_sign, sign
-from emulator.config import EmulatorConfig
+from collector import log as collector_log
+from collector import service
+from collector.backfill import BackfillResult
+from collector.config import Config, load_config
+from collector.errors import CollectorError
+from collector.run import Collector, Stats, state_dir
+from collector.state import State
+from emulator.errors import StartupError
 from emulator.server import ServerThread
+from pipelines.build import BuildResult, build
+from pipelines.checks import CheckResult, check
+from pipelines.errors import PipelineError
+
+from . import report
+from .demo_config import DemoError, World, build_emulator, load_world, recorder_key, write_collector_config
+
+Echo = Callable[[str], None]
+BACKFILL_MARKET = "BTCUSD"
+BACKFILL_HOURS = 24
+# Collector events worth a line of the demo's output (the rest would drown it).
+SHOWN_EVENTS = ("request_failed", "circuit_open", "gap_opened", "gap_closed", "task_error")
+
+__all__ = ["DemoError", "DemoReport", "run"]
 
 
-def run(echo: Callable[[str], None] = print, *, seed: int = 1) -> None:
-    config = EmulatorConfig(seed=seed, min_interval_s=1.0)
-    app = create_app(config)
-    key = next(k for k in app.state.exchange.keys if k.rights == frozenset({"get_info"}))
-    with ServerThread(app) as srv, httpx.Client(base_url=srv.url + "/api", timeout=10) as http:
-        echo(f"emulator listening on {srv.url} (synthetic market, seed {seed})")
-        t = http.get("/1/BTCUSD/ticker").json()["return"]
-        echo(f"v1 BTCUSD ticker: last {t['last']['display']}  bid {t['buy']['display']}  ask {t['sell']['display']}"
-             f"  24h volume {t['vol']['display']}")
-        d = http.get("/2/BTCUSD/money/depth/fetch").json()["data"]
-        echo(f"v2 depth/fetch: {len(d['bids'])} bids, {len(d['asks'])} asks between "
-             f"{d['filter_min_price']['display']} and {d['filter_max_price']['display']}")
-        full = http.get("/2/BTCUSD/money/depth/full").json()["data"]
-        echo(f"v2 depth/full: {len(full['bids']) + len(full['asks'])} levels, lowest bid "
-             f"{full['bids'][0]['price']} for {full['bids'][0]['amount']} BTC, highest ask {full['asks'][-1]['price']}")
-        trades = http.get("/0/data/getTrades.php", params={"Currency": "USD"}).json()
-        echo(f"v0 getTrades (last 24 h): {len(trades)} trades, last tid {trades[-1]['tid']}")
-        nonce = str(int(time.time() * 1e6))
-        body = urllib.parse.urlencode({"currency": "BTC", "nonce": nonce}).encode()
-        path = "money/wallet/history"
-        headers = {"Rest-Key": key.key, "Rest-Sign": sign(key.secret, message_to_sign(2, path, body)),
-                   "Content-Type": "application/x-www-form-urlencoded"}
-        h = http.post(f"/2/{path}", content=body, headers=headers).json()["data"]
-        first = h["result"][0]
-        echo(f"v2 signed wallet/history (BTC, read-only key): {h['records']} entries, {h['max_page']} pages; "
-             f"newest: #{first['Index']} {first['Type']} {first['Value']['display']} -> {first['Balance']['display']}")
+@dataclass(frozen=True)
+class DemoReport:
+    data: Path
+    config: Path  # the collector configuration the demo wrote
+    warehouse: Path
+    world: World
+    collected: Stats
+    backfill: list[BackfillResult]
+    build: BuildResult
+    checks: list[CheckResult]
+    summary: report.Summary
+    charts: dict[str, Path]
+    lines: list[str]  # the report as printed
+    seconds: float
+
+    @property
+    def rows(self) -> dict[str, int]:
+        return self.summary.rows
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+def run(echo: Echo = print, *, data: Path = Path("data"), duration_s: float = 60.0, seed: int = 1) -> DemoReport:
+    """Record for `duration_s`, backfill, build, check and chart into the data root `data` (see the module)."""
+    started = time.perf_counter()
+    if not duration_s > 0:
+        raise DemoError(f"demo: the duration must be a positive number of seconds, got {duration_s}")
+    data = Path(data)
+    demo_dir = data / "demo"
+    try:
+        world = load_world(demo_dir, seed, time.time())
+        again = f"run {world.runs} of this data set, continuing it" if world.runs > 1 else "a new data set"
+        echo(f"demo world: seed {world.seed}, market and account as of {world.started} ({again}) in {data}/")
+        app = build_emulator(world)
+        if world.runs > 1:
+            echo(f"emulator: rebuilt as of {world.started}, so the same tape and account; its market runs on to now "
+                 f"({_span(time.time() - world.epoch)} later)")
+        key = recorder_key(app.state.exchange.keys)
+        with ServerThread(app) as srv:
+            config_path = write_collector_config(demo_dir, data, srv.url, key)
+            config = load_config(config_path)
+            echo(f"emulator listening on {srv.url}; collector configuration {config_path} (API v2, read-only key)")
+            with _collector_events(echo):
+                stats = asyncio.run(_collect(config, duration_s, echo))
+                results = asyncio.run(_backfill(config, echo))
+        echo("emulator stopped")
+        warehouse = data / "warehouse.duckdb"
+        built = build(data, warehouse)
+        echo(f"built {warehouse}: {built.files_loaded} new raw files, {built.records_loaded} records, "
+             f"{built.quarantined} quarantined, in {built.seconds:.1f} s")
+        checks = check(warehouse)
+        summary = report.read_summary(warehouse)
+        charts = report.write_charts(summary, data / "reports")
+    except (StartupError, CollectorError, PipelineError, OSError) as e:
+        raise DemoError(f"demo: {e}") from None
+    lines = report.format_report(summary, checks)
+    lines.append("charts: " + ", ".join(str(p) for p in charts.values()))
+    for line in lines:
+        echo(line)
+    seconds = time.perf_counter() - started
+    echo(f"demo done in {seconds:.0f} s; again: `marketrec demo` continues this data set; "
+         f"`marketrec status --config {config_path}` shows the collector's state")
+    return DemoReport(data, config_path, warehouse, world, stats, results, built, checks, summary, charts, lines,
+                      seconds)
+
+
+async def _collect(config: Config, duration_s: float, echo: Echo) -> Stats:
+    """Run the collector for `duration_s` with a progress line every few seconds; Ctrl-C ends it early."""
+    collector = Collector(config, status_every_s=max(duration_s, 1.0))
+    stop = asyncio.Event()
+    every = min(15.0, max(2.0, duration_s / 4))
+    begun = time.monotonic()
+
+    def interrupted() -> None:
+        echo("collect: stopping early (the data recorded so far is kept; Ctrl-C again to abort)")
+        stop.set()
+        _restore_signals(loop)
+
+    async def progress() -> None:
+        while True:
+            await asyncio.sleep(every)
+            s = collector.stats
+            newest = "" if s.newest_tid is None else f", newest trade {_tid_time(s.newest_tid)}"
+            echo(f"collect: {time.monotonic() - begun:.0f}/{duration_s:.0f} s, {s.requests} requests "
+                 f"({s.errors} failed), {s.bytes / 1e6:.1f} MB{newest}")
+
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, interrupted)
+    echo(f"collect: recording BTCUSD, BTCEUR and the account for {duration_s:.0f} s")
+    ticker = asyncio.create_task(progress())
+    try:
+        stats = await collector.run(duration_s=duration_s, stop=stop)
+    finally:
+        ticker.cancel()
+        _restore_signals(loop)
+    echo(f"collect: done, {stats.requests} requests ({stats.errors} failed), {stats.bytes / 1e6:.1f} MB; "
+         "journal flushed into Parquet")
+    return stats
+
+
+def _restore_signals(loop: asyncio.AbstractEventLoop) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.remove_signal_handler(sig)
+
+
+async def _backfill(config: Config, echo: Echo) -> list[BackfillResult]:
+    """The last 24 hours of BTCUSD trades; from the live cursor instead when that is older (no hole between)."""
+    since = int((time.time() - BACKFILL_HOURS * 3600) * 1_000_000)
+    state = State(state_dir(config) / "collector.sqlite")
+    try:
+        cursor = state.cursor(config.exchange.name, BACKFILL_MARKET, "trades_since")
+    finally:
+        state.close()
+    if cursor is not None and cursor < since:
+        echo(f"backfill: the live collector is still behind ({_tid_time(cursor)}); backfilling from there")
+        since = cursor
+    echo(f"backfill {BACKFILL_MARKET}: trades after {_tid_time(since)}")
+
+    def advance(tid: int, _until: int | None) -> None:
+        echo(f"backfill {BACKFILL_MARKET}: through {_tid_time(tid)}")
+
+    results = await service.backfill(config, BACKFILL_MARKET, since, None, advance)
+    for r in results:
+        echo(f"backfill {r.market}: {r.pages} pages, {r.trades} trades" + (f"; stopped: {r.gap}" if r.gap else ""))
+    return results
+
+
+def _span(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h" if seconds < 86_400 else f"{seconds / 86_400:.1f} days"
+
+
+def _tid_time(tid: int) -> str:
+    return datetime.fromtimestamp(tid / 1e6, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+class _EchoEvents(logging.Handler):
+    def __init__(self, echo: Echo) -> None:
+        super().__init__(logging.INFO)
+        self.echo = echo
+
+    def emit(self, record: logging.LogRecord) -> None:
+        parts = record.getMessage().split(" ", 2)  # time, event, fields
+        if len(parts) > 1 and parts[1] in SHOWN_EVENTS:
+            self.echo(f"collector: {' '.join(parts[1:])}")
+
+
+@contextlib.contextmanager
+def _collector_events(echo: Echo) -> Iterator[None]:
+    """Failures and gaps the collector logs, shown through `echo` while the demo records."""
+    logger = collector_log.LOGGER
+    saved = logger.handlers[:], logger.level, logger.propagate
+    handler = _EchoEvents(echo)
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]

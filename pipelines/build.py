@@ -31,6 +31,9 @@ from .models import SQL_DIR, Model, load_models
 from .rawfiles import RawFile, RawRoot
 
 WAREHOUSE_NAME = "warehouse.duckdb"
+# The shape of the tables the models make. A warehouse of another shape (an older marketrec's) is
+# rebuilt from the raw store, which is the record; the warehouse is derived from it.
+SCHEMA_VERSION = 1
 RAW_COLUMNS = ["record_id", "exchange", "endpoint", "market", "api_version", "method", "path", "params", "sent_at",
                "received_at", "latency_us", "http_status", "error_class", "body", "collector_run"]
 Progress = Callable[[str, int, int], None]  # (step, done, total)
@@ -41,6 +44,7 @@ CREATE TABLE IF NOT EXISTS _loaded_files (path VARCHAR NOT NULL, sha256 VARCHAR 
 CREATE TABLE IF NOT EXISTS _loaded_records (record_id VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS raw_file_problems (path VARCHAR NOT NULL, problem VARCHAR NOT NULL,
     seen_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS _warehouse (schema_version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS _builds (started_at TIMESTAMPTZ NOT NULL, seconds DOUBLE NOT NULL, files BIGINT NOT NULL,
     records BIGINT NOT NULL, quarantined BIGINT NOT NULL, full_build BOOLEAN NOT NULL);
 COMMENT ON TABLE raw_file_problems IS
@@ -110,6 +114,8 @@ def build(root: str | Path = "data", warehouse: str | Path | None = None, *, ful
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WarehouseError(f"{target.parent}: cannot create the warehouse's directory ({exc.strerror})") from None
+    if not full and target.exists() and _schema_version(target) != SCHEMA_VERSION:
+        full = True
     path = target.with_name(target.name + ".building") if full else target
     if full:
         for stale in (path, path.with_name(path.name + ".wal")):
@@ -135,6 +141,8 @@ def build(root: str | Path = "data", warehouse: str | Path | None = None, *, ful
             _run(con, model)
             timings[model.name] = time.perf_counter() - t
         records, quarantined = _bookkeep(con, good, set_aside)
+        con.execute("DELETE FROM _warehouse")
+        con.execute("INSERT INTO _warehouse VALUES (?)", [SCHEMA_VERSION])
         con.execute("COMMIT")
         seconds = time.perf_counter() - started
         con.execute("INSERT INTO _builds VALUES (now(), ?, ?, ?, ?, ?)",
@@ -155,6 +163,18 @@ def build(root: str | Path = "data", warehouse: str | Path | None = None, *, ful
         progress("done", len(models), len(models))
     return BuildResult(target, full, len(good), records, quarantined, tuple(f"{p}: {why}" for p, why in set_aside),
                        time.perf_counter() - started, timings)
+
+
+def _schema_version(path: Path) -> int | None:
+    """The schema version of the warehouse at `path`; None for one too old to say."""
+    con = connect(path, read_only=True)
+    try:
+        row = con.execute("SELECT max(schema_version) FROM _warehouse").fetchone()
+    except duckdb.CatalogException:
+        return None
+    finally:
+        con.close()
+    return row[0] if row else None
 
 
 def _verified(raw: RawRoot, files: list[RawFile], progress: Progress | None) -> tuple[list[RawFile],

@@ -198,3 +198,19 @@ def test_a_raw_store_on_another_filesystem_builds_the_same_tables(tmp_path: Path
     build(root, near)
     same_tables(far, near)
     assert build("", far, filesystem=remote).files_loaded == 0
+
+
+def test_a_warehouse_of_another_schema_version_is_rebuilt_from_the_raw_store(tmp_path: Path) -> None:
+    import duckdb
+
+    root, wh = tmp_path / "data", tmp_path / "wh.duckdb"
+    write_raw(root, [page([trade(at("2013-01-01T10:00:00"), "13", "1")], received="2013-01-01T11:00:00")])
+    build(root, wh)
+    con = duckdb.connect(str(wh))
+    con.execute("UPDATE _warehouse SET schema_version = 0")
+    con.execute("CREATE TABLE leftover_of_an_old_version (x INT)")
+    con.close()
+    result = build(root, wh)
+    assert result.full and result.files_loaded == 1
+    assert count(wh, "trades") == 1
+    assert rows(wh, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'leftover_of_an_old_version'") == [(0,)]
