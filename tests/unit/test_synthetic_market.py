@@ -306,4 +306,3 @@ def test_following_the_cursor_through_windowed_pages_delivers_every_trade_once()
         seen.extend(t.tid for t in page)
         since = page[-1].tid
     assert seen == [1, 2, 3, 4]
-
