@@ -9,23 +9,55 @@
 -- Incremental: only the days this build's new trades fall on are recomputed, whole (every interval
 -- of a day lies inside it), from all the trades of those days; late trades are therefore counted.
 -- Higher intervals are rolled up from the 1-minute bars of the same days, in integers.
-CREATE TABLE IF NOT EXISTS ohlc (
+--
+-- Stored as `ohlc_stored`, integers (prices in 1e-8, quote volume in 1e-16 units), which DuckDB writes
+-- and packs fast; `ohlc` is the view everyone queries, with exact DECIMALs and the VWAP.
+CREATE TABLE IF NOT EXISTS ohlc_stored (
     exchange VARCHAR NOT NULL,
     market VARCHAR NOT NULL,
     "interval" VARCHAR NOT NULL,
     bucket TIMESTAMPTZ NOT NULL,
-    open DECIMAL(18, 8) NOT NULL,
-    high DECIMAL(18, 8) NOT NULL,
-    low DECIMAL(18, 8) NOT NULL,
-    close DECIMAL(18, 8) NOT NULL,
-    volume DECIMAL(38, 8) NOT NULL,
-    quote_volume DECIMAL(38, 16) NOT NULL,
-    vwap DECIMAL(38, 12),
+    start BIGINT NOT NULL,
+    open BIGINT NOT NULL,
+    high BIGINT NOT NULL,
+    low BIGINT NOT NULL,
+    close BIGINT NOT NULL,
+    volume BIGINT NOT NULL,
+    quote_volume HUGEINT NOT NULL,
     trades BIGINT NOT NULL,
-    volume_primary DECIMAL(38, 8) NOT NULL,
-    quote_volume_primary DECIMAL(38, 16) NOT NULL
+    volume_primary BIGINT NOT NULL,
+    quote_volume_primary HUGEINT NOT NULL
 );
-COMMENT ON TABLE ohlc IS 'OHLC bars per exchange, market and interval (1m 5m 15m 1h 4h 1d); empty buckets have no row';
+COMMENT ON TABLE ohlc_stored IS 'The storage of ohlc (query the view ohlc): integers in 1e-8 (prices, volumes) and 1e-16 (quote volumes) units';
+COMMENT ON COLUMN ohlc_stored."interval" IS 'As in ohlc';
+COMMENT ON COLUMN ohlc_stored.bucket IS 'As in ohlc';
+COMMENT ON COLUMN ohlc_stored.start IS 'The bucket''s start in minutes since the epoch';
+COMMENT ON COLUMN ohlc_stored.open IS 'Open in 1e-8 units of the price currency';
+COMMENT ON COLUMN ohlc_stored.high IS 'High in 1e-8 units';
+COMMENT ON COLUMN ohlc_stored.low IS 'Low in 1e-8 units';
+COMMENT ON COLUMN ohlc_stored.close IS 'Close in 1e-8 units';
+COMMENT ON COLUMN ohlc_stored.volume IS 'Volume in 1e-8 units of the item';
+COMMENT ON COLUMN ohlc_stored.quote_volume IS 'Quote volume in 1e-16 units of the price currency';
+COMMENT ON COLUMN ohlc_stored.trades IS 'As in ohlc';
+COMMENT ON COLUMN ohlc_stored.volume_primary IS 'volume_primary in 1e-8 units';
+COMMENT ON COLUMN ohlc_stored.quote_volume_primary IS 'quote_volume_primary in 1e-16 units';
+
+CREATE OR REPLACE VIEW ohlc AS
+SELECT exchange, market, "interval", bucket,
+    CAST(open AS DECIMAL(18, 0)) * 0.00000001 AS open,
+    CAST(high AS DECIMAL(18, 0)) * 0.00000001 AS high,
+    CAST(low AS DECIMAL(18, 0)) * 0.00000001 AS low,
+    CAST(close AS DECIMAL(18, 0)) * 0.00000001 AS close,
+    CAST(volume AS DECIMAL(38, 0)) * 0.00000001 AS volume,
+    CAST(quote_volume AS DECIMAL(38, 0)) * 0.0000000000000001 AS quote_volume,
+    -- VWAP in 1e-12 units, rounded half up: (2 q 10^4 + v) // 2 v, with q in 1e-16 and v in 1e-8.
+    CAST(CASE WHEN volume > 0 THEN (quote_volume * 20000 + volume) // (2 * volume) END AS DECIMAL(38, 0))
+        * 0.000000000001 AS vwap,
+    trades,
+    CAST(volume_primary AS DECIMAL(38, 0)) * 0.00000001 AS volume_primary,
+    CAST(quote_volume_primary AS DECIMAL(38, 0)) * 0.0000000000000001 AS quote_volume_primary
+FROM ohlc_stored;
+COMMENT ON VIEW ohlc IS 'OHLC bars per exchange, market and interval (1m 5m 15m 1h 4h 1d); empty buckets have no row';
 COMMENT ON COLUMN ohlc."interval" IS 'Bar width: 1m, 5m, 15m, 1h, 4h or 1d';
 COMMENT ON COLUMN ohlc.bucket IS 'Start of the bar, UTC, aligned to midnight';
 COMMENT ON COLUMN ohlc.open IS 'Price of the first trade by (ts, tid)';
@@ -41,9 +73,8 @@ COMMENT ON COLUMN ohlc.quote_volume_primary IS 'Sum of price times amount of pri
 
 CREATE OR REPLACE TEMP TABLE ohlc_days AS SELECT * FROM trades_new_days;
 
-DELETE FROM ohlc
-WHERE (exchange, market, epoch_us(bucket) // 86400000000) IN (SELECT (exchange, market, day) FROM ohlc_days);
-
+DELETE FROM ohlc_stored
+WHERE (exchange, market, start // 1440) IN (SELECT (exchange, market, day) FROM ohlc_days);
 -- The arithmetic is on integers, from the storage: prices in 1e-8 units, quote volume in 1e-16.
 -- (ts, tid) order is one HUGEINT key, ts_us * 2^64 + tid: cheaper to compare than a struct.
 CREATE OR REPLACE TEMP TABLE ohlc_1m AS
@@ -81,25 +112,11 @@ CREATE OR REPLACE TEMP TABLE ohlc_1h AS SELECT * FROM ohlc_rollup('ohlc_15m', 60
 CREATE OR REPLACE TEMP TABLE ohlc_4h AS SELECT * FROM ohlc_rollup('ohlc_1h', 240);
 CREATE OR REPLACE TEMP TABLE ohlc_1d AS SELECT * FROM ohlc_rollup('ohlc_4h', 1440);
 
-INSERT INTO ohlc
-WITH bars AS (
-    SELECT * FROM ohlc_1m UNION ALL SELECT * FROM ohlc_5m UNION ALL SELECT * FROM ohlc_15m
-    UNION ALL SELECT * FROM ohlc_1h UNION ALL SELECT * FROM ohlc_4h UNION ALL SELECT * FROM ohlc_1d
-)
+INSERT INTO ohlc_stored
 SELECT exchange, market,
     CASE minutes WHEN 1 THEN '1m' WHEN 5 THEN '5m' WHEN 15 THEN '15m' WHEN 60 THEN '1h' WHEN 240 THEN '4h'
-                 ELSE '1d' END AS "interval",
-    CAST(make_timestamp(start * 60000000) AS TIMESTAMPTZ) AS bucket,
-    CAST(CAST(open AS DECIMAL(18, 0)) * 0.00000001 AS DECIMAL(18, 8)),
-    CAST(CAST(high AS DECIMAL(18, 0)) * 0.00000001 AS DECIMAL(18, 8)),
-    CAST(CAST(low AS DECIMAL(18, 0)) * 0.00000001 AS DECIMAL(18, 8)),
-    CAST(CAST(close AS DECIMAL(18, 0)) * 0.00000001 AS DECIMAL(18, 8)),
-    CAST(volume AS DECIMAL(38, 0)) * 0.00000001,
-    CAST(quote_volume AS DECIMAL(38, 0)) * 0.0000000000000001,
-    -- VWAP in 1e-12 units, rounded half up: (2 q 10^4 + v) // 2 v, with q in 1e-16 and v in 1e-8.
-    CAST(CASE WHEN volume > 0 THEN (quote_volume * 20000 + volume) // (2 * volume) END AS DECIMAL(38, 0))
-        * 0.000000000001,
-    trades,
-    CAST(volume_primary AS DECIMAL(38, 0)) * 0.00000001,
-    CAST(quote_volume_primary AS DECIMAL(38, 0)) * 0.0000000000000001
-FROM bars;
+                 ELSE '1d' END,
+    CAST(make_timestamp(start * 60000000) AS TIMESTAMPTZ), start,
+    open, high, low, close, volume, quote_volume, trades, volume_primary, quote_volume_primary
+FROM (SELECT * FROM ohlc_1m UNION ALL SELECT * FROM ohlc_5m UNION ALL SELECT * FROM ohlc_15m
+      UNION ALL SELECT * FROM ohlc_1h UNION ALL SELECT * FROM ohlc_4h UNION ALL SELECT * FROM ohlc_1d);

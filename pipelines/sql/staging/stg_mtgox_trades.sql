@@ -40,9 +40,12 @@ typed AS (
         TRY_CAST(date AS BIGINT) AS date_s,
         coalesce(price_currency, substr(market, 4)) AS price_currency,
         TRY_CAST(price_int AS BIGINT) AS price_int,
-        TRY_CAST(TRY_CAST(price AS DECIMAL(38, 8)) * 100000000 AS BIGINT) AS price_e8,
+        -- Only where there is no *_int (CASE evaluates its branch for those rows alone).
+        CASE WHEN price_int IS NULL THEN TRY_CAST(TRY_CAST(price AS DECIMAL(38, 8)) * 100000000 AS BIGINT) END
+            AS price_e8,
         TRY_CAST(amount_int AS BIGINT) AS amount_int,
-        TRY_CAST(TRY_CAST(amount AS DECIMAL(38, 8)) * 100000000 AS BIGINT) AS amount_e8,
+        CASE WHEN amount_int IS NULL THEN TRY_CAST(TRY_CAST(amount AS DECIMAL(38, 8)) * 100000000 AS BIGINT) END
+            AS amount_e8,
         trade_type AS side,
         CASE "primary" WHEN 'Y' THEN true WHEN 'N' THEN false END AS "primary",
         properties,
