@@ -75,7 +75,7 @@ def test_every_command_has_help_with_an_example() -> None:
     commands = re.findall(r"^│ (\w[\w-]*) ", top.stdout, flags=re.M) or re.findall(r"^  (\w[\w-]*)\s", top.stdout,
                                                                                   flags=re.M)
     assert {"emulator", "demo"} <= set(commands)
-    assert {"init", "collect", "backfill", "gaps", "status", "compact"} <= set(commands)
+    assert {"init", "collect", "backfill", "gaps", "status", "compact", "build", "check", "query"} <= set(commands)
     for command in [*commands, "backfill trades"]:
         out = run(*command.split(), "--help").stdout
         assert "Example: marketrec " + command in " ".join(out.split()), command
