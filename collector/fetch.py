@@ -20,6 +20,7 @@ import orjson
 from . import record as rc
 from .exchanges.base import ExchangeAdapter, Request
 from .exchanges.signing import headers as signed_headers
+from .keylock import KeyLock
 from .nonce import NonceStore
 from .record import RawRecord
 
@@ -62,6 +63,7 @@ class Fetcher:
         use_tonce: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
+        key_lock: KeyLock | None = None,
     ) -> None:
         self.adapter = adapter
         self.base_url = base_url.rstrip("/")
@@ -70,6 +72,7 @@ class Fetcher:
         self.nonces = nonces
         self.use_tonce = use_tonce
         self.clock = clock
+        self.key_lock = key_lock
         self.client = httpx.AsyncClient(
             transport=transport, timeout=timeout_s,
             headers={"User-Agent": _user_agent(), "Accept-Encoding": "identity"},
@@ -77,6 +80,8 @@ class Fetcher:
 
     async def close(self) -> None:
         await self.client.aclose()
+        if self.key_lock is not None:
+            self.key_lock.close()
 
     def _now_us(self) -> int:
         return int(self.clock() * 1_000_000)
@@ -99,6 +104,12 @@ class Fetcher:
         return params, body, hdrs
 
     async def fetch(self, req: Request) -> Outcome:
+        if req.private and not self.use_tonce and self.key_lock is not None:
+            async with self.key_lock.held():  # nonces reach the exchange in the order they are taken
+                return await self._fetch(req)
+        return await self._fetch(req)
+
+    async def _fetch(self, req: Request) -> Outcome:
         params, body, hdrs = self._prepare(req)
         url = f"{self.base_url}/{req.path}"
         sent = self._now_us()

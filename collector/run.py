@@ -33,6 +33,7 @@ from .exchanges import REGISTRY
 from .exchanges.base import ExchangeAdapter
 from .fetch import Credentials, Fetcher, Outcome
 from .journal import Journal
+from .keylock import KeyLock
 from .nonce import NonceStore
 from .plan import Plan, plan, request_for
 from .rawstore import RawStore
@@ -148,7 +149,8 @@ class Collector:
         self.store = RawStore(st.root, target_file_bytes=st.target_file_bytes)
         self.fetcher = Fetcher(self.adapter, base_url=ex.base_url, timeout_s=ex.timeout_s, run_id=self.run_id,
                                credentials=self.credentials, nonces=self.nonces, use_tonce=ex.use_tonce,
-                               transport=transport, clock=clock)
+                               transport=transport, clock=clock,
+                               key_lock=KeyLock(sdir, self.credentials.key) if self.credentials else None)
         self.states: dict[str, TaskState] = {}
         self.circuit_until = 0.0
         self.history_page: dict[str, int] = {}

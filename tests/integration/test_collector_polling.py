@@ -104,5 +104,7 @@ def test_two_collector_processes_on_one_key_stay_within_the_budget_together(tmp_
     assert spacing_violations(log, 0.2) == []
     per_endpoint = {r["endpoint"] for r in log}
     assert {"ticker", "trades", "wallet_history"} <= per_endpoint
+    # Every private call was accepted: none arrived behind a later nonce of the other process.
+    assert [r["status"] for r in log if "nonce" in r["params"]] == [200] * len(private_nonces(log))
     nonces = private_nonces(log)
     assert nonces == sorted(set(nonces))
