@@ -15,8 +15,7 @@
 CREATE TABLE IF NOT EXISTS ohlc_stored (
     exchange VARCHAR NOT NULL,
     market VARCHAR NOT NULL,
-    "interval" VARCHAR NOT NULL,
-    bucket TIMESTAMPTZ NOT NULL,
+    minutes SMALLINT NOT NULL,
     start BIGINT NOT NULL,
     open BIGINT NOT NULL,
     high BIGINT NOT NULL,
@@ -29,9 +28,8 @@ CREATE TABLE IF NOT EXISTS ohlc_stored (
     quote_volume_primary HUGEINT NOT NULL
 );
 COMMENT ON TABLE ohlc_stored IS 'The storage of ohlc (query the view ohlc): integers in 1e-8 (prices, volumes) and 1e-16 (quote volumes) units';
-COMMENT ON COLUMN ohlc_stored."interval" IS 'As in ohlc';
-COMMENT ON COLUMN ohlc_stored.bucket IS 'As in ohlc';
-COMMENT ON COLUMN ohlc_stored.start IS 'The bucket''s start in minutes since the epoch';
+COMMENT ON COLUMN ohlc_stored.minutes IS 'The bar''s width in minutes: 1, 5, 15, 60, 240 or 1440';
+COMMENT ON COLUMN ohlc_stored.start IS 'The bar''s start in minutes since the epoch';
 COMMENT ON COLUMN ohlc_stored.open IS 'Open in 1e-8 units of the price currency';
 COMMENT ON COLUMN ohlc_stored.high IS 'High in 1e-8 units';
 COMMENT ON COLUMN ohlc_stored.low IS 'Low in 1e-8 units';
@@ -43,7 +41,10 @@ COMMENT ON COLUMN ohlc_stored.volume_primary IS 'volume_primary in 1e-8 units';
 COMMENT ON COLUMN ohlc_stored.quote_volume_primary IS 'quote_volume_primary in 1e-16 units';
 
 CREATE OR REPLACE VIEW ohlc AS
-SELECT exchange, market, "interval", bucket,
+SELECT exchange, market,
+    CASE minutes WHEN 1 THEN '1m' WHEN 5 THEN '5m' WHEN 15 THEN '15m' WHEN 60 THEN '1h' WHEN 240 THEN '4h'
+                 WHEN 1440 THEN '1d' END AS "interval",
+    CAST(make_timestamp(start * 60000000) AS TIMESTAMPTZ) AS bucket,
     CAST(open AS DECIMAL(18, 0)) * 0.00000001 AS open,
     CAST(high AS DECIMAL(18, 0)) * 0.00000001 AS high,
     CAST(low AS DECIMAL(18, 0)) * 0.00000001 AS low,
@@ -113,10 +114,7 @@ CREATE OR REPLACE TEMP TABLE ohlc_4h AS SELECT * FROM ohlc_rollup('ohlc_1h', 240
 CREATE OR REPLACE TEMP TABLE ohlc_1d AS SELECT * FROM ohlc_rollup('ohlc_4h', 1440);
 
 INSERT INTO ohlc_stored
-SELECT exchange, market,
-    CASE minutes WHEN 1 THEN '1m' WHEN 5 THEN '5m' WHEN 15 THEN '15m' WHEN 60 THEN '1h' WHEN 240 THEN '4h'
-                 ELSE '1d' END,
-    CAST(make_timestamp(start * 60000000) AS TIMESTAMPTZ), start,
+SELECT exchange, market, minutes, start,
     open, high, low, close, volume, quote_volume, trades, volume_primary, quote_volume_primary
 FROM (SELECT * FROM ohlc_1m UNION ALL SELECT * FROM ohlc_5m UNION ALL SELECT * FROM ohlc_15m
       UNION ALL SELECT * FROM ohlc_1h UNION ALL SELECT * FROM ohlc_4h UNION ALL SELECT * FROM ohlc_1d);

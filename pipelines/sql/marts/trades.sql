@@ -56,6 +56,13 @@ COMMENT ON COLUMN trades.item IS 'What was traded (BTC)';
 -- Rows are appended, never deleted, so this build's new rows are those past the highest rowid now.
 SET VARIABLE trades_rowid_before = (SELECT coalesce(max(rowid), -1) FROM trades_stored);
 
+-- Most builds hold each tid once; the window that keeps the first copy runs only when some repeat.
+SET VARIABLE trades_repeat = (SELECT count(*) <> count(DISTINCT (exchange, market, tid)) FROM stg_trades
+                              WHERE problem IS NULL);
+
+-- Trades arrive in tid order page by page; kept in that order, their integers pack tighter.
+SET preserve_insertion_order = true;
+
 INSERT INTO trades_stored
 WITH fresh AS (
     SELECT * EXCLUDE (record_id, problem)
@@ -63,12 +70,9 @@ WITH fresh AS (
     WHERE record_id NOT IN (SELECT record_id FROM stg_rejects)
 ),
 firsts AS (
-    -- Most builds hold each tid once; the window that keeps the first copy runs only when some repeat.
-    SELECT * EXCLUDE (received_at) FROM fresh
-    WHERE (SELECT count(*) = count(DISTINCT (exchange, market, tid)) FROM fresh)
+    SELECT * EXCLUDE (received_at) FROM fresh WHERE NOT getvariable('trades_repeat')
     UNION ALL
-    SELECT * EXCLUDE (received_at) FROM fresh
-    WHERE (SELECT count(*) <> count(DISTINCT (exchange, market, tid)) FROM fresh)
+    SELECT * EXCLUDE (received_at) FROM fresh WHERE getvariable('trades_repeat')
     QUALIFY row_number() OVER (PARTITION BY exchange, market, tid ORDER BY received_at) = 1
 ),
 span AS (SELECT min(tid) AS low, max(tid) AS high FROM firsts)
@@ -81,6 +85,8 @@ WHERE NOT EXISTS (
     SELECT 1 FROM trades_stored AS t
     WHERE t.tid BETWEEN (SELECT low FROM span) AND (SELECT high FROM span)
       AND t.exchange = f.exchange AND t.market = f.market AND t.tid = f.tid);
+
+SET preserve_insertion_order = false;
 
 -- The UTC days (since the epoch) this build's new trades fall on: the bars to recompute.
 CREATE OR REPLACE TEMP TABLE trades_new_days AS
