@@ -7,6 +7,7 @@ exchange not to compress, so what is stored is what was sent.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import time
 import urllib.parse
@@ -103,13 +104,19 @@ class Fetcher:
         hdrs = signed_headers(self.credentials.key, self.credentials.secret, req.api_version, req.sign_path, body)
         return params, body, hdrs
 
-    async def fetch(self, req: Request) -> Outcome:
-        if req.private and not self.use_tonce and self.key_lock is not None:
-            async with self.key_lock.held():  # nonces reach the exchange in the order they are taken
-                return await self._fetch(req)
-        return await self._fetch(req)
+    def turn(self, req: Request) -> contextlib.AbstractAsyncContextManager[None]:
+        """Hold this around taking the request's rate slot and fetching it.
 
-    async def _fetch(self, req: Request) -> Outcome:
+        For a call with a nonce, the key's lock: nonces then reach the exchange in the order they
+        are taken. Taken before the slot, so the slot's time is when the request really leaves:
+        a call that waited for the lock after its slot would go out later than the budget knows,
+        and the endpoint's next call could then follow it too closely.
+        """
+        if req.private and not self.use_tonce and self.key_lock is not None:
+            return self.key_lock.held()
+        return contextlib.nullcontext()
+
+    async def fetch(self, req: Request) -> Outcome:
         params, body, hdrs = self._prepare(req)
         url = f"{self.base_url}/{req.path}"
         sent = self._now_us()

@@ -261,11 +261,12 @@ class Collector:
         want = Want(budget_key=self.plan.budget_key, endpoint_key=endpoint_key,
                     min_interval_s=self.plan.min_interval_s,
                     per_hour=self.plan.heavy_per_hour if task.heavy else None, global_rps=self.plan.global_rps)
-        if not await take_slot(self.budget, want, self.mono, self._stopping):
-            self.states[task.key] = TaskState(due_s=self.states[task.key].due_s)
-            return
-        sent_s = self.mono()
-        outcome = await self.fetcher.fetch(req)
+        async with self.fetcher.turn(req):
+            if not await take_slot(self.budget, want, self.mono, self._stopping):
+                self.states[task.key] = TaskState(due_s=self.states[task.key].due_s)
+                return
+            sent_s = self.mono()
+            outcome = await self.fetcher.fetch(req)
         stored = self.journal.append(outcome.record)
         self.count(stored)
         if outcome.record.error_class is None:
