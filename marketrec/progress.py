@@ -7,14 +7,20 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.console import Console
+from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
+
+
+def _bar(*columns: ProgressColumn) -> Progress:
+    """A transient bar on a terminal; nothing at all in a pipe, a file or a log."""
+    return Progress(*columns, transient=True, disable=not Console().is_terminal)
 
 
 @contextmanager
 def tid_progress(label: str, start: int | None, stop: int | None) -> Iterator[Callable[[int, int | None], None]]:
     """A bar over a tid range (microsecond tids are times, so it moves with the dates)."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[at]}"),
-                  TimeElapsedColumn(), transient=True) as bar:
+    with _bar(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[at]}"),
+              TimeElapsedColumn()) as bar:
         total = (stop - start) if (start is not None and stop is not None and stop > start) else None
         task = bar.add_task(label, total=total, at="")
 
@@ -27,8 +33,7 @@ def tid_progress(label: str, start: int | None, stop: int | None) -> Iterator[Ca
 
 @contextmanager
 def count_progress(label: str) -> Iterator[Callable[[int, int], None]]:
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  transient=True) as bar:
+    with _bar(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}")) as bar:
         task = bar.add_task(label, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
@@ -36,8 +41,8 @@ def count_progress(label: str) -> Iterator[Callable[[int, int], None]]:
 @contextmanager
 def step_progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
     """A bar over named steps (a build's models)."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[step]}"),
-                  TimeElapsedColumn(), transient=True) as bar:
+    with _bar(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[step]}"),
+              TimeElapsedColumn()) as bar:
         task = bar.add_task(label, total=None, step="")
         yield lambda step, done, total: bar.update(task, completed=done, total=total, step=step)
 

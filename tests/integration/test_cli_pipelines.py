@@ -49,6 +49,7 @@ def test_build_check_and_query_work_on_a_recorded_data_root(data: Path) -> None:
     built = marketrec("build", "--data", str(data))
     assert built.returncode == 0, built.stderr
     assert "2 new raw files, 2 records, 0 quarantined" in built.stdout
+    assert "\x1b" not in built.stdout and len(built.stdout.splitlines()) == 1
     assert (data / "warehouse.duckdb").exists()
     checked = marketrec("check", "--data", str(data))
     assert checked.returncode == 0, checked.stdout
@@ -99,6 +100,7 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(data: Path, tmp_path: Path, 
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], done.stderr
+    assert done.stdout == ""  # no progress bar, no colour: the output is not a terminal
 
 
 def test_a_build_while_another_process_holds_the_warehouse_is_refused_clearly(data: Path) -> None:
