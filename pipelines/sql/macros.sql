@@ -24,7 +24,9 @@ CREATE OR REPLACE TEMP MACRO utc_us(us) AS CAST(make_timestamp(CAST(us AS BIGINT
 -- An envelope's "result" is the string "success" or "error"; a `?raw` wallet-history page has a
 -- "result" too, but it is the list of entries.
 CREATE OR REPLACE TEMP MACRO mtgox_payload(text, api_version) AS
-    CASE WHEN NOT starts_with(ltrim(text), '{') OR try(json_type(text, '$.result')) IS DISTINCT FROM 'VARCHAR' THEN text
+    -- ltrim of a short prefix: trimming a whole full-depth body would copy megabytes.
+    CASE WHEN NOT starts_with(ltrim(left(text, 64)), '{') OR try(json_type(text, '$.result')) IS DISTINCT FROM 'VARCHAR'
+         THEN text
          WHEN api_version >= 2 THEN json_extract(text, '$.data')::VARCHAR
          ELSE json_extract(text, '$.return')::VARCHAR END;
 

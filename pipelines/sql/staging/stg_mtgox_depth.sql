@@ -6,8 +6,8 @@
 WITH answers AS (
     SELECT r.record_id, r.exchange, r.market, r.endpoint, r.api_version, r.received_at,
         mtgox_payload(try(decode(r.body)), r.api_version) AS payload
-    FROM raw_new AS r JOIN stg_responses AS s USING (record_id)
-    WHERE s.reason IS NULL AND r.exchange = 'mtgox' AND r.endpoint IN ('depth', 'full_depth')
+    FROM raw_new AS r
+    WHERE r.error_class IS NULL AND r.exchange = 'mtgox' AND r.endpoint IN ('depth', 'full_depth')
 ),
 shaped AS (
     SELECT *, regexp_matches(payload, '"(asks|bids)"\s*:\s*\[\s*\[') AS pairs FROM answers

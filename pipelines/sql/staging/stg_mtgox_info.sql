@@ -7,8 +7,8 @@
 WITH answers AS (
     SELECT r.record_id, r.exchange, r.api_version, r.received_at, r.collector_run,
         mtgox_payload(try(decode(r.body)), r.api_version) AS payload
-    FROM raw_new AS r JOIN stg_responses AS s USING (record_id)
-    WHERE s.reason IS NULL AND r.exchange = 'mtgox' AND r.endpoint = 'info'
+    FROM raw_new AS r
+    WHERE r.error_class IS NULL AND r.exchange = 'mtgox' AND r.endpoint = 'info'
 ),
 parsed AS (
     SELECT *, try(json_transform(payload, '{"Login":"VARCHAR","Trade_Fee":"VARCHAR","Rights":["VARCHAR"],

@@ -6,16 +6,16 @@
 WITH answers AS (
     SELECT r.record_id, r.exchange, r.api_version, r.received_at, r.collector_run,
         mtgox_payload(try(decode(r.body)), r.api_version) AS payload
-    FROM raw_new AS r JOIN stg_responses AS s USING (record_id)
-    WHERE s.reason IS NULL AND r.exchange = 'mtgox' AND r.endpoint = 'orders'
+    FROM raw_new AS r
+    WHERE r.error_class IS NULL AND r.exchange = 'mtgox' AND r.endpoint = 'orders'
 ),
 parsed AS (
     SELECT *,
-        CASE WHEN starts_with(ltrim(payload), '[') THEN try(json_transform(payload, '[{"oid":"VARCHAR","currency":"VARCHAR",
+        CASE WHEN starts_with(ltrim(left(payload, 64)), '[') THEN try(json_transform(payload, '[{"oid":"VARCHAR","currency":"VARCHAR",
             "item":"VARCHAR","type":"VARCHAR","status":"VARCHAR","date":"VARCHAR",
             "amount":{"value":"VARCHAR","value_int":"VARCHAR","currency":"VARCHAR"},
             "price":{"value":"VARCHAR","value_int":"VARCHAR","currency":"VARCHAR"}}]')) END AS v1,
-        CASE WHEN NOT starts_with(ltrim(payload), '[') THEN try(json_transform(payload, '{"orders":[{"oid":"VARCHAR",
+        CASE WHEN NOT starts_with(ltrim(left(payload, 64)), '[') THEN try(json_transform(payload, '{"orders":[{"oid":"VARCHAR",
             "currency":"VARCHAR","item":"VARCHAR","type":"VARCHAR","status":"VARCHAR","date":"VARCHAR",
             "amount":"VARCHAR","price":"VARCHAR"}]}')).orders END AS v0
     FROM answers

@@ -5,8 +5,8 @@
 -- another currency than the market's); v0 sends {"ticker": {...}} with JSON floats, read from their text.
 WITH answers AS (
     SELECT r.record_id, r.exchange, r.market, r.api_version, r.received_at, try(decode(r.body)) AS text
-    FROM raw_new AS r JOIN stg_responses AS s USING (record_id)
-    WHERE s.reason IS NULL AND r.exchange = 'mtgox' AND r.endpoint = 'ticker'
+    FROM raw_new AS r
+    WHERE r.error_class IS NULL AND r.exchange = 'mtgox' AND r.endpoint = 'ticker'
 ),
 parsed AS (
     SELECT *, try(json_transform(mtgox_payload(text, api_version), '{

@@ -9,8 +9,8 @@ WITH answers AS (
         try(decode(r.body)) AS text,
         coalesce(try(json_extract_string(r.params, '$.currency')), regexp_extract(r.path, 'history_([A-Z]{3})\.csv$', 1))
             AS requested_currency
-    FROM raw_new AS r JOIN stg_responses AS s USING (record_id)
-    WHERE s.reason IS NULL AND r.exchange = 'mtgox' AND r.endpoint = 'wallet_history'
+    FROM raw_new AS r
+    WHERE r.error_class IS NULL AND r.exchange = 'mtgox' AND r.endpoint = 'wallet_history'
 ),
 pages AS (
     SELECT *, try(json_transform(mtgox_payload(text, api_version), '{"result":[{
