@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint format bench install clean
+.PHONY: demo test soak lint format bench install clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "marketrec needs Python 3.11 or newer (try: make PYTHON=python3.12)")'
@@ -20,6 +20,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2
+
+# The long reliability runs (100 crash trials, a 10-minute fault soak, 5-minute runs of 2 and 4 collectors on one
+# key): the figures are printed at the end and written to .bench/soak.json.
+SOAK_TESTS := tests/integration/test_crashes_everywhere.py tests/integration/test_fault_soak.py \
+	tests/integration/test_concurrent_collectors.py
+
+soak: $(STAMP)
+	MARKETREC_SOAK=1 MARKETREC_FIGURES=.bench/soak.json $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(SOAK_TESTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -11,6 +11,7 @@ edges that do their own I/O.
 What the exchange allows (its minimum polling interval, its full-depth allowance, its pairs and currencies, its API
 versions) is looked up in `RULES`, never written as branches, so a second exchange is a second entry. The secret is
 never put in a message or a repr: values from [credentials] are not echoed, and `Credentials.__repr__` hides it.
+A secret file others can read is refused; signed calls over http:// are refused unless base_url is loopback.
 """
 
 from __future__ import annotations
@@ -187,7 +188,11 @@ class _Table:
         self.data, self.where, self.problems, self.echo = data, where, problems, echo
         keys = tuple(keys)
         for key in data:
-            if key not in keys:
+            if key not in keys and not echo and not _BARE_KEY.match(key):
+                # A key that could not be written bare (base64 has "+", "/" and "=") is most likely a value pasted
+                # where a key belongs, in [credentials] the secret: it is not echoed, not even as the key's name.
+                problems.add(where, "unknown key (not shown: it is not a name, and may be a pasted secret)")
+            elif key not in keys:
                 hint = (unknown_hints or {}).get(key) or _suggest(key, keys)
                 self.bad(key, f"unknown key ({hint})" if hint else "unknown key")
 
@@ -305,6 +310,7 @@ STORAGE_KEYS = ("root", "journal", "journal_fsync", "journal_fsync_records", "se
                 "target_file_size")
 _LOOPBACK = "a loopback base_url (127.0.0.0/8, ::1, localhost)"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")  # what TOML accepts unquoted as a key
 _URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$")
 _OBJECT_STORES = ("s3", "gs", "gcs", "abfs", "abfss", "hdfs")  # what pyarrow.fs.FileSystem.from_uri opens
 
@@ -386,6 +392,19 @@ def _exchange(doc: Mapping[str, Any], problems: _Problems) -> tuple[ExchangeConf
                 f"; only an emulator on {_LOOPBACK} may raise it",
             )
             per_hour = None
+    # Over plain http every account call's Rest-Key and Rest-Sign, and the balances and orders answered, cross the
+    # network readable by anyone on the path, and a captured call can be replayed before a newer nonce is used.
+    # [credentials] alone counts too: they are there to sign with, and refusing now beats refusing the day [account]
+    # is added. Loopback never leaves the machine, so an emulator there may use http.
+    # Public-only configurations may use http anywhere: they carry nothing secret.
+    signed = "credentials" in doc or "account" in doc
+    if signed and host is not None and not loopback and urlsplit(base_url or "").scheme == "http":
+        t.bad(
+            "base_url",
+            f"{_show(base_url)} would send the signed account calls in clear text; use https://, "
+            f"or http:// only for an emulator on {_LOOPBACK}",
+        )
+        base_url = None
 
     rate = t.number("max_requests_per_second", default=1.0)
     timeout = t.duration("timeout", default=20.0, positive=True)
@@ -498,6 +517,8 @@ def _credential(t: _Table, what: str, ctx: _Context) -> str | None:
     except OSError as e:
         t.bad(file_key, f"{label} cannot be read ({e.strerror})", CredentialsError)
         return None
+    # Only the secret file must be owner-only: the key is an identifier (every Rest-Key header carries it), and
+    # without the secret it signs nothing.
     if what == "secret" and mode & 0o077:
         t.bad(
             file_key,

@@ -68,7 +68,7 @@ def create_app(config: EmulatorConfig | None = None, *, exchange: Exchange | Non
             time=when, client=call.client, method=call.method, path=request.url.path,
             params=scrub_params(reply.params), status=None if reply.drop else reply.status, bytes=sent,
             cache_hit=reply.cache_hit, endpoint=reply.endpoint, key=call.rest_key, fault=reply.fault,
-            blocked=reply.blocked, duration_ms=(time.perf_counter() - arrived) * 1000,
+            blocked=reply.blocked, violation=reply.violation, duration_ms=(time.perf_counter() - arrived) * 1000,
         ))
         return response
 

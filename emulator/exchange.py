@@ -63,6 +63,9 @@ class Reply:
     key: str | None = None
     fault: str | None = None
     blocked: bool = False
+    # Faster than a limit allows: flagged even while the client is not (yet) blocked, so a test can
+    # prove from the log that a client never broke a limit, not only that it was never blocked.
+    violation: bool = False
     cache_hit: bool = False
     params: dict[str, str] = field(default_factory=dict)
 
@@ -97,6 +100,10 @@ class Exchange:
         self.faults = FaultInjector(parse_faults(config.faults), config.seed)
         self._oid_rng = derive_rng(config.seed, "oids")
         self._requests = 0
+
+    def inject_faults(self, spec: str) -> None:
+        """Replace the fault plan while serving (`spec` as for --faults; "" for none): an outage that ends."""
+        self.faults = FaultInjector(parse_faults(spec), self.config.seed)
 
     def wall_us(self) -> int:
         return int(self.config.wall_clock() * 1_000_000)
@@ -146,13 +153,18 @@ class Exchange:
         limit_key = f"{endpoint.name}:{cur or '-'}"
         decision = self.limiter.check(call.client, limit_key, now_s, heavy=endpoint.heavy)
         if not decision.allowed:
-            return self._blocked(decision.retry_after_s or 0.0, endpoint.name, params)
+            reply = self._blocked(decision.retry_after_s or 0.0, endpoint.name, params)
+            reply.violation = decision.violation
+            return reply
 
         fault = self.faults.next(endpoint.name, endpoint.trades)
         if fault is not None and fault.kind not in ("slow", "truncate", "drop", "overlap", "repeat"):
-            return self._fault_reply(fault, endpoint.name, params)
+            reply = self._fault_reply(fault, endpoint.name, params)
+            reply.violation = decision.violation
+            return reply
 
         reply = self._answer(call, route, cur, params, raw, fault)
+        reply.violation = decision.violation
         reply.endpoint, reply.params = endpoint.name, params
         if fault is not None:
             reply.fault = fault.label

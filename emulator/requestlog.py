@@ -40,6 +40,7 @@ class RequestLogEntry:
     fault: str | None
     blocked: bool
     duration_ms: float
+    violation: bool = False  # faster than a limit allows (answered, or blocked when it was one too many)
 
     def __post_init__(self) -> None:
         # A naive time would be written as if it were UTC, silently shifting it.
@@ -62,6 +63,7 @@ class RequestLogEntry:
                 "key": self.key,
                 "fault": self.fault,
                 "blocked": self.blocked,
+                "violation": self.violation,
                 "duration_ms": self.duration_ms,
             },
             option=orjson.OPT_APPEND_NEWLINE,

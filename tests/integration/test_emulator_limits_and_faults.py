@@ -186,3 +186,17 @@ def test_the_request_log_records_every_call_without_signatures(tmp_path: Path) -
     assert private["bytes"] > 100 and private["time"].endswith("Z") and len(private["time"]) == 27
     text = log.read_text()
     assert key.secret not in text and "Rest-Sign" not in text
+
+
+def test_every_call_faster_than_a_limit_is_flagged_in_the_request_log_before_and_while_blocked(tmp_path: Path) -> None:
+    log = tmp_path / "requests.jsonl"
+    clock = Clock()
+    with running_emulator(limited(clock, request_log=log)) as emu:
+        for step in (10, 10, 1, 1, 1, 0, 61, 0):
+            emu.get("1/BTCUSD/ticker")
+            clock.now += step
+    flags = [(e["status"], e["violation"], e["blocked"]) for e in map(json.loads, log.read_text().splitlines())]
+    # 20 s of polite polling, two early calls answered but flagged, the third blocked, one refused while blocked
+    # (not a violation of its own: the block answers it), and a polite one after the cool-off.
+    assert flags == [(200, False, False), (200, False, False), (200, False, False), (200, True, False),
+                     (200, True, False), (503, True, True), (503, False, True), (200, False, False)]

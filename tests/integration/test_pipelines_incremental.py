@@ -12,10 +12,7 @@ import pytest
 from collector.rawstore import RawStore
 from pipelines.build import build
 from pipelines.checks import check
-from tests.pipelines_harness import Response, count, rows, us, write_raw
-
-MARTS = ("trades", "ohlc", "ticker", "depth_snapshots", "depth_levels", "book_top", "account_ledger",
-         "account_trades", "balances", "quarantine")
+from tests.pipelines_harness import Response, count, rows, same_tables, us, write_raw
 
 
 def trade(tid: int, price: str, amount: str, *, currency: str = "USD", primary: str = "Y") -> dict[str, str | int]:
@@ -40,16 +37,6 @@ def day_bar(warehouse: Path, day: str) -> tuple:
     [bar] = rows(warehouse, "SELECT open, high, low, close, volume, trades FROM ohlc "
                             "WHERE interval = '1d' AND bucket = ?::TIMESTAMPTZ", [day + " 00:00:00+00"])
     return bar
-
-
-def same_tables(a: Path, b: Path) -> None:
-    for table in MARTS:
-        cols = [r[0] for r in rows(a, f"SELECT column_name FROM duckdb_columns() WHERE table_name = '{table}' "
-                                      "AND column_name NOT IN ('file', 'record_id', 'snapshot_id')")]
-        select = ", ".join(f'"{c}"' for c in cols)
-        left, right = sorted(map(repr, rows(a, f"SELECT {select} FROM {table}"))), sorted(
-            map(repr, rows(b, f"SELECT {select} FROM {table}")))
-        assert left == right, f"{table} differs between the incremental and the full build"
 
 
 def test_a_late_trade_recomputes_its_day_and_the_build_equals_a_full_rebuild(tmp_path: Path) -> None:

@@ -330,6 +330,16 @@ ERRORS = [
         id="secret-pasted-as-variable-name",
     ),
     pytest.param(
+        edited(('secret_env = "MARKETREC_SECRET"', f'secret_env = "MARKETREC_SECRET"\n"{SECRET}" = true')),
+        "config.toml: [credentials]: unknown key (not shown: it is not a name, and may be a pasted secret)",
+        id="secret-pasted-as-a-key",
+    ),
+    pytest.param(
+        edited(('secret_env = "MARKETREC_SECRET"', 'secret_env = "MARKETREC_SECRET"\nsecret-env = "X"')),
+        "config.toml: [credentials].secret-env: unknown key (did you mean secret_env?)",
+        id="credentials-misspelt-key-is-named",
+    ),
+    pytest.param(
         edited(('secret_env = "MARKETREC_SECRET"', "secret_env = 42")),
         "config.toml: [credentials].secret_env: expected a string, got an integer",
         id="credentials-wrong-type-shows-no-value",
@@ -459,6 +469,57 @@ def test_any_other_host_may_not_shorten_the_limits(base_url: str) -> None:
     assert "full_depth_per_hour: 60 is above the exchange's documented 5" in error.__notes__[0]
 
 
+# --- signed calls travel over https, or stay on the machine -------------------------------------------------------
+
+
+def with_base_url(base_url: str, text: str = EXAMPLE) -> str:
+    return edited(('base_url = "https://data.mtgox.com/api"', f'base_url = "{base_url}"'), text=text)
+
+
+def without_table(name: str, text: str = EXAMPLE) -> str:
+    """`text` without the table `[name]`: its header and every line up to the next table."""
+    lines = text.splitlines(keepends=True)
+    start = lines.index(f"[{name}]\n")
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("["))
+    return "".join(lines[:start] + lines[end:])
+
+
+@pytest.mark.parametrize("base_url", ["http://data.mtgox.com/api", "HTTP://data.mtgox.com/api",
+                                      "http://10.0.0.1:8080/api", "http://[::2]/api", "http://localhost.example/api"])
+def test_signed_calls_over_http_to_a_host_off_this_machine_are_refused_naming_base_url(base_url: str) -> None:
+    error = problem(with_base_url(base_url))
+    assert str(error) == (
+        f'config.toml: [exchange].base_url: "{base_url}" would send the signed account calls in clear text; use '
+        "https://, or http:// only for an emulator on a loopback base_url (127.0.0.0/8, ::1, localhost)"
+    )
+    assert SECRET not in everything_said(error)
+
+
+def test_credentials_without_an_account_over_http_are_refused_too() -> None:
+    # Nothing is signed yet, but the credentials are there for signing: refused now, not the day [account] is added.
+    error = problem(with_base_url("http://data.mtgox.com/api", without_table("account")))
+    assert str(error).startswith("config.toml: [exchange].base_url: ")
+
+
+@pytest.mark.parametrize("base_url", ["http://127.0.0.1:8080/api", "http://[::1]:8080/api", "http://localhost/api"])
+def test_signed_calls_over_http_to_a_loopback_emulator_are_accepted(base_url: str) -> None:
+    config = parse(with_base_url(base_url))
+    assert config.credentials is not None and config.account is not None
+    assert config.exchange.base_url == base_url
+
+
+def test_signed_calls_over_https_are_accepted_whatever_the_host() -> None:
+    assert parse(with_base_url("https://10.0.0.1:8443/api")).exchange.base_url == "https://10.0.0.1:8443/api"
+
+
+def test_a_public_only_configuration_may_use_http_to_any_host() -> None:
+    # Public answers are what anyone can fetch, and no key or signature is sent: plain http exposes nothing.
+    text = with_base_url("http://data.mtgox.com/api", without_table("account", without_table("credentials")))
+    config = parse(text, environ={})
+    assert (config.credentials, config.account) == (None, None)
+    assert config.exchange.base_url == "http://data.mtgox.com/api"
+
+
 # --- durations and sizes ------------------------------------------------------------------------------------------
 
 
@@ -582,6 +643,23 @@ def test_a_secret_file_others_can_reach_is_refused_with_its_mode(tmp_path: Path,
         "chmod 600 it"
     )
     assert SECRET not in everything_said(error)
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o666])
+def test_a_key_file_others_can_read_is_accepted_since_the_key_alone_signs_nothing(tmp_path: Path, mode: int) -> None:
+    # The key is an identifier: it goes out in clear in every Rest-Key header. Only the secret must be owner-only.
+    secret = write_secret(tmp_path / "secret", SECRET, 0o600)
+    key = write_secret(tmp_path / "key", KEY, mode)
+    assert parse(secret_file_config(secret, key), environ={}).credentials == Credentials(KEY, SECRET)
+
+
+def test_a_loose_secret_file_is_refused_even_beside_a_loose_key_file(tmp_path: Path) -> None:
+    secret = write_secret(tmp_path / "secret", SECRET, 0o640)
+    key = write_secret(tmp_path / "key", KEY, 0o644)
+    error = problem(secret_file_config(secret, key), environ={})
+    assert isinstance(error, CredentialsError)
+    assert str(error).startswith("config.toml: [credentials].secret_file: secret file ")
+    assert "more)" not in str(error)  # the only problem: the key file is fine
 
 
 def test_a_missing_secret_file_is_a_credentials_error_naming_it(tmp_path: Path) -> None:

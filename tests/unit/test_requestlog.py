@@ -61,6 +61,7 @@ def test_each_entry_is_one_json_line_readable_before_close(tmp_path: Path) -> No
         "fault": None,
         "blocked": False,
         "duration_ms": 1.25,
+        "violation": False,
     }
     assert (lines[1]["status"], lines[1]["fault"]) == (None, "drop")
 
