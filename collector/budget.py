@@ -30,6 +30,11 @@ The rules, for a budget (host + key fingerprint) and an endpoint ("fulldepth:BTC
 - per budget, `1 / global_rps` between any two slots, of any endpoints. Here earlier gaps may be
   used, so a full-depth slot reserved an hour ahead does not hold up the ticker. (After the clock
   steps back by more than the gap, this one rule can be broken once in real time.)
+- per call counter (Kraken's private calls), when the want names one: the costs of the counter's
+  slots in any `window_s` = limit / decay seconds, this one's included, stay within `limit`. The
+  exchange's counter (plus cost per call, minus decay per second, refused above the limit) can then
+  never pass the limit: its value at a slot is at most the costs of the window before it. That
+  allows the exchange's burst and, sustained, exactly its decay rate. Granted in order (FIFO).
 - a cool-off set by `block` (Retry-After, an anti-DDoS page): no slot before it ends.
 
 Slots are seconds on the caller's clock, which should be the wall clock (`time.time()`): it is
@@ -55,6 +60,34 @@ HOUR_S = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
+class CallCounter:
+    """A counter several endpoints of a budget share: each call adds its cost, it decays over time,
+    and the exchange refuses calls above `limit` (Kraken: +2 per ledger or trade-history call, +1
+    for others, 15 and -0.33/s for a Starter key)."""
+
+    key: str  # which counter, e.g. "private"
+    costs: tuple[tuple[str, float], ...]  # (endpoint_key, cost) of every endpoint that counts
+    limit: float
+    decay_per_s: float
+
+    def __post_init__(self) -> None:
+        if not self.costs or any(not _number(c) or not math.isfinite(c) or c <= 0 for _, c in self.costs):
+            raise ValueError(f"CallCounter.costs must name endpoints with costs > 0, got {self.costs!r}")
+        if not _number(self.limit) or not math.isfinite(self.limit) or self.limit < max(c for _, c in self.costs):
+            raise ValueError(f"CallCounter.limit must be finite and at least the largest cost, got {self.limit!r}")
+        if not _number(self.decay_per_s) or not math.isfinite(self.decay_per_s) or self.decay_per_s <= 0:
+            raise ValueError(f"CallCounter.decay_per_s must be a finite number > 0, got {self.decay_per_s!r}")
+
+    @property
+    def window_s(self) -> float:
+        """How long a full counter takes to decay to nothing."""
+        return self.limit / self.decay_per_s
+
+    def cost(self, endpoint_key: str) -> float:
+        return dict(self.costs).get(endpoint_key, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
 class Want:
     """One request asking for a slot."""
 
@@ -63,6 +96,7 @@ class Want:
     min_interval_s: float  # between two requests to this endpoint (Mt.Gox: 10 s)
     per_hour: int | None  # at most this many in any 3600 s window (full depth: 5), None for no cap
     global_rps: float  # requests per second for the whole budget; math.inf for no cap
+    counter: CallCounter | None = None  # a decaying call counter this endpoint counts against
 
     def __post_init__(self) -> None:
         for name in ("budget_key", "endpoint_key"):
@@ -77,6 +111,8 @@ class Want:
             raise ValueError(f"Want.per_hour must be None or an integer >= 1, got {self.per_hour!r}")
         if not _number(self.global_rps) or math.isnan(self.global_rps) or self.global_rps <= 0:
             raise ValueError(f"Want.global_rps must be a number > 0 (math.inf for no cap), got {self.global_rps!r}")
+        if self.counter is not None and self.counter.cost(self.endpoint_key) <= 0:
+            raise ValueError(f"Want.endpoint_key {self.endpoint_key!r} has no cost in its counter {self.counter.key!r}")
 
     @property
     def gap_s(self) -> float:
@@ -130,6 +166,9 @@ def decide(history: BudgetHistory, request: Want, now_s: float) -> float:
         if request.per_hour is not None and len(mine) >= request.per_hour:
             slot = max(slot, mine[-request.per_hour] + HOUR_S)
 
+    if request.counter is not None:
+        slot = _counter_slot(history, request.counter, request.counter.cost(request.endpoint_key), slot)
+
     gap = request.gap_s
     if gap > 0:
         # First fit: walk the budget's slots in time order, moving past each one too close.
@@ -143,9 +182,28 @@ def decide(history: BudgetHistory, request: Want, now_s: float) -> float:
     return slot
 
 
+def _counter_slot(history: BudgetHistory, counter: CallCounter, cost: float, slot: float) -> float:
+    """The earliest time >= slot, and >= the counter's latest slot, at which the costs in the window
+    before it leave room for `cost`."""
+    counted = sorted((r.slot_s, counter.cost(r.endpoint_key)) for r in history.reserved
+                     if counter.cost(r.endpoint_key) > 0)
+    if counted:
+        slot = max(slot, counted[-1][0])
+    window, room = counter.window_s, counter.limit - cost
+    # Walk the oldest slots out of the window until the rest fit; every move is forward.
+    first = 0
+    while True:
+        while first < len(counted) and counted[first][0] <= slot - window:
+            first += 1
+        if sum(c for _, c in counted[first:]) <= room + 1e-9:
+            return slot
+        slot = counted[first][0] + window
+
+
 def _keep_until(want: Want, slot_s: float) -> float:
-    # Past this a slot constrains nothing at or after now: not the interval, the gap or the hour.
-    return slot_s + max(want.min_interval_s, want.gap_s, HOUR_S if want.per_hour is not None else 0.0)
+    # Past this a slot constrains nothing at or after now: not the interval, the gap, the hour or a counter.
+    counter_s = want.counter.window_s if want.counter is not None else 0.0
+    return slot_s + max(want.min_interval_s, want.gap_s, HOUR_S if want.per_hour is not None else 0.0, counter_s)
 
 
 def _finite(name: str, value: float) -> None:
@@ -264,6 +322,16 @@ class SharedBudget:
                 (want.budget_key, now_s - want.gap_s),
             )
             for rowid, endpoint_key, slot_s in near:
+                rows[rowid] = Reserved(endpoint_key, slot_s)
+        if want.counter is not None:
+            members = [key for key, _ in want.counter.costs]
+            marks = ", ".join("?" * len(members))
+            counted = conn.execute(
+                f"SELECT rowid, endpoint_key, slot_s FROM budget_slots WHERE budget_key = ? "
+                f"AND endpoint_key IN ({marks}) AND slot_s > ?{sent}",
+                (want.budget_key, *members, now_s - want.counter.window_s),
+            )
+            for rowid, endpoint_key, slot_s in counted:
                 rows[rowid] = Reserved(endpoint_key, slot_s)
         row = conn.execute("SELECT until_s FROM budget_blocks WHERE budget_key = ?", (want.budget_key,)).fetchone()
         return BudgetHistory(tuple(rows.values()), None if row is None else row[0])

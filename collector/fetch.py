@@ -20,7 +20,6 @@ import orjson
 
 from . import record as rc
 from .exchanges.base import ExchangeAdapter, Request
-from .exchanges.signing import headers as signed_headers
 from .keylock import KeyLock
 from .nonce import NonceStore
 from .record import RawRecord
@@ -68,6 +67,8 @@ class Fetcher:
     ) -> None:
         self.adapter = adapter
         self.base_url = base_url.rstrip("/")
+        # Records keep the path from the host on (/api/2/..., /0/public/...), whatever the exchange puts first.
+        self._path_prefix = urllib.parse.urlsplit(self.base_url).path
         self.run_id = run_id
         self.credentials = credentials
         self.nonces = nonces
@@ -101,7 +102,7 @@ class Fetcher:
             # Durable before the request goes out: a crash after this can only skip a nonce.
             params["nonce"] = str(self.nonces.take(self.credentials.key, now_us))
         body = urllib.parse.urlencode(params).encode()
-        hdrs = signed_headers(self.credentials.key, self.credentials.secret, req.api_version, req.sign_path, body)
+        hdrs = self.adapter.sign(self.credentials.key, self.credentials.secret, req, params, body)
         return params, body, hdrs
 
     def turn(self, req: Request) -> contextlib.AbstractAsyncContextManager[None]:
@@ -142,7 +143,7 @@ class Fetcher:
         received = self._now_us()
         record = RawRecord(
             record_id="", exchange=self.adapter.name, endpoint=req.endpoint, market=req.market,
-            api_version=req.api_version, method=req.method, path="/api/" + req.path,
+            api_version=req.api_version, method=req.method, path=f"{self._path_prefix}/{req.path}",
             params=orjson.dumps(params).decode(), sent_at=sent, received_at=max(received, sent),
             http_status=status, error_class=error, body=content, collector_run=self.run_id,
         )

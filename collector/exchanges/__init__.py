@@ -7,6 +7,7 @@ configured name and never branches on it.
 from __future__ import annotations
 
 from .base import ExchangeAdapter
+from .kraken import KRAKEN
 from .mtgox import MTGOX
 
-REGISTRY: dict[str, ExchangeAdapter] = {a.name: a for a in (MTGOX,)}
+REGISTRY: dict[str, ExchangeAdapter] = {a.name: a for a in (MTGOX, KRAKEN)}

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..budget import CallCounter
+
 # Priorities: when requests compete, lower goes first.
 LIVE = 0  # ticker, trades
 BOOK = 1  # depth, full depth
@@ -51,6 +53,7 @@ class TradesPage:
     tids: tuple[int, ...]
     times_us: tuple[int, ...]
     full: bool  # the page hit the version's cap, so more trades are waiting
+    cursor: int | None = None  # the next `since` when the answer names it (Kraken's `last`); else from the tids
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,10 @@ class ExchangeAdapter:
     # (status, content_type, body, private) -> (error class or None, decoded answer or None)
     classify: Callable[[int | None, str, bytes, bool], tuple[str | None, Any]]
     trades_page: Callable[[Any, int], TradesPage]  # (decoded JSON, version)
-    history_page: Callable[[Any, int, bytes], HistoryPage]  # (decoded JSON, version, raw body)
+    history_page: Callable[..., HistoryPage]  # (decoded JSON, version, raw body, params as sent)
     next_since: Callable[[int | None, TradesPage], int | None]  # cursor after a page; None: caught up
     payload: Callable[[Any, int], Any]  # unwrap the version's envelope
+    # (key, secret, request, params as sent, body) -> the headers that authenticate a private call
+    sign: Callable[[str, str, Request, Mapping[str, str], bytes], dict[str, str]]
+    # A call counter private calls count against, by the account's tier (Kraken); empty: none
+    counters: Mapping[str, CallCounter] = field(default_factory=dict)

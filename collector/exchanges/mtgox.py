@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from .. import record as rc
+from . import signing
 from .base import (
     ACCOUNT,
     BOOK,
@@ -151,7 +153,7 @@ def next_since(since: int | None, page: TradesPage) -> int | None:
     return None
 
 
-def history_page(decoded: Any, version: int, body: bytes) -> HistoryPage:
+def history_page(decoded: Any, version: int, body: bytes, params: Mapping[str, str] | None = None) -> HistoryPage:
     if version == 0:  # history_<CUR>.csv: the whole ledger in one answer
         rows = csv.DictReader(io.StringIO(body.decode("utf-8", "replace")))
         return HistoryPage(tuple(int(row["Index"]) for row in rows), 1, 1)
@@ -160,7 +162,12 @@ def history_page(decoded: Any, version: int, body: bytes) -> HistoryPage:
     return HistoryPage(indexes, int(data.get("current_page", 1)), int(data.get("max_page", 1)))
 
 
+def sign(key: str, secret_b64: str, req: Request, params: Mapping[str, str], body: bytes) -> dict[str, str]:
+    """Rest-Key and Rest-Sign (v2 signs the path after /api/2/, a NUL and the body)."""
+    return signing.headers(key, secret_b64, req.api_version, req.sign_path, body)
+
+
 MTGOX = ExchangeAdapter(
     name="mtgox", rules=RULES, endpoints=ENDPOINTS, pairs=PAIRS, limits=LIMITS, build=build, classify=classify,
-    trades_page=trades_page, history_page=history_page, next_since=next_since, payload=payload,
+    trades_page=trades_page, history_page=history_page, next_since=next_since, payload=payload, sign=sign,
 )

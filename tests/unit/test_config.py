@@ -189,7 +189,7 @@ ERRORS = [
     ),
     pytest.param(
         edited(('name = "mtgox"', 'name = "bitstamp"')),
-        'config.toml: [exchange].name: "bitstamp" is not a known exchange (known: mtgox)',
+        'config.toml: [exchange].name: "bitstamp" is not a known exchange (known: kraken, mtgox)',
         id="unknown-exchange",
     ),
     pytest.param(
