@@ -57,6 +57,7 @@ class ExchangeConfig:
     max_requests_per_second: float  # global cap per (host, key), shared by every process on the machine
     timeout_s: float
     use_tonce: bool
+    tier: str | None = None  # the account's rate tier, for exchanges that have them (Kraken: starter, ...)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class AccountConfig:
     every_s: float | None  # wallet-history paging; None when wallet_history is empty
     info_s: float | None  # info snapshot (balances, rights, fee); None = not polled
     orders_s: float | None  # open-orders snapshot; None = not polled
+    # Every [account] endpoint polled on an interval, info and orders included: (endpoint, seconds)
+    polls: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -303,7 +306,7 @@ def _section(
 
 TABLES = ("exchange", "credentials", "market", "account", "storage")
 EXCHANGE_KEYS = ("name", "base_url", "api_version", "min_interval", "full_depth_per_hour", "max_requests_per_second",
-                 "timeout", "use_tonce")
+                 "timeout", "use_tonce", "tier")
 CREDENTIAL_KEYS = ("key_env", "key_file", "secret_env", "secret_file")
 ACCOUNT_KEYS = ("wallet_history", "every", "info", "orders")
 STORAGE_KEYS = ("root", "journal", "journal_fsync", "journal_fsync_records", "segment_size", "segment_age",
@@ -409,14 +412,32 @@ def _exchange(doc: Mapping[str, Any], problems: _Problems) -> tuple[ExchangeConf
     rate = t.number("max_requests_per_second", default=1.0)
     timeout = t.duration("timeout", default=20.0, positive=True)
     use_tonce = t.boolean("use_tonce", default=False)
+    tier = _tier(t, rules, data)
 
     limits = _Limits(rules, min_interval, per_hour) if rules else None
     values = (name, base_url, api_version, min_interval, per_hour, rate, timeout, use_tonce)
-    if rules is None or base_url is None or host is None or any(v is None for v in values):
+    if rules is None or base_url is None or host is None or any(v is None for v in values) or tier is False:
         return None, limits
     return ExchangeConfig(
-        rules.name, base_url.rstrip("/"), api_version, min_interval, per_hour, rate, timeout, use_tonce
+        rules.name, base_url.rstrip("/"), api_version, min_interval, per_hour, rate, timeout, use_tonce,
+        tier or None,
     ), limits
+
+
+def _tier(t: _Table, rules: ExchangeRules | None, data: Mapping[str, Any]) -> str | bool | None:
+    """The [exchange].tier, its default, None where the exchange has none, or False after a problem."""
+    if rules is None:
+        return None
+    if not rules.tiers:
+        if "tier" in data:
+            t.bad("tier", f"{rules.name} has no rate tiers")
+            return False
+        return None
+    tier = t.string("tier", default=rules.tiers[0])
+    if tier is not None and tier not in rules.tiers:
+        t.bad("tier", f"{_show(tier)} is not a {rules.name} tier (one of {', '.join(rules.tiers)})")
+        return False
+    return tier if tier is not None else False
 
 
 def _check_interval(t: _Table, key: str, seconds: float, limits: _Limits | None) -> None:
@@ -439,8 +460,9 @@ def _markets(doc: Mapping[str, Any], problems: _Problems, limits: _Limits | None
         return ()
     markets: list[MarketConfig] = []
     first_seen: dict[str, int] = {}
+    endpoints = limits.rules.market_endpoints if limits is not None else ENDPOINTS
     for number, data in enumerate(tables, start=1):
-        t = _Table(data, f"[market {number}]", ("pair", *ENDPOINTS), problems)
+        t = _Table(data, f"[market {number}]", ("pair", *endpoints), problems)
         pair = t.string("pair", required=True)
         if pair is not None and limits is not None and pair not in limits.rules.pairs:
             spelled = re.sub(r"[^A-Za-z]", "", pair).upper()
@@ -453,13 +475,13 @@ def _markets(doc: Mapping[str, Any], problems: _Problems, limits: _Limits | None
         if pair is not None:
             first_seen[pair] = number
         intervals = []
-        for endpoint in ENDPOINTS:
+        for endpoint in endpoints:
             seconds = t.duration(endpoint, positive=True)
             if seconds is not None:
                 _check_interval(t, endpoint, seconds, limits)
                 intervals.append((endpoint, seconds))
-        if not any(endpoint in data for endpoint in ENDPOINTS):
-            problems.add(f"[market {number}]", f"polls nothing (set at least one of {', '.join(ENDPOINTS)})")
+        if not any(endpoint in data for endpoint in endpoints):
+            problems.add(f"[market {number}]", f"polls nothing (set at least one of {', '.join(endpoints)})")
         if pair is not None:
             markets.append(MarketConfig(pair, tuple(intervals)))
     return tuple(markets)
@@ -564,36 +586,46 @@ def _account(doc: Mapping[str, Any], problems: _Problems, limits: _Limits | None
         return None
     if "credentials" not in doc:
         problems.add("[account]", "needs [credentials]: account calls are signed with the key and secret")
-    t = _Table(data, "[account]", ACCOUNT_KEYS, problems)
-    currencies = t.strings("wallet_history")
-    if currencies is not None:
-        for i, currency in enumerate(currencies):
+    paged = limits.rules.per_currency_history if limits is not None else "wallet_history"
+    polled = limits.rules.account_polls if limits is not None else ("info", "orders")
+    keys = (*((paged, "every") if paged else ()), *polled)
+    t = _Table(data, "[account]", keys if limits is not None else ACCOUNT_KEYS, problems)
+    currencies: tuple[str, ...] | None = ()
+    if paged:
+        currencies = t.strings(paged)
+        for i, currency in enumerate(currencies or ()):
             if limits is not None and currency not in limits.rules.currencies:
                 listed = ", ".join(limits.rules.currencies)
-                t.bad("wallet_history", f"{_show(currency)} is not a currency the exchange lists ({listed})")
+                t.bad(paged, f"{_show(currency)} is not a currency the exchange lists ({listed})")
                 currencies = None
             elif currency in currencies[:i]:
-                t.bad("wallet_history", f"{_show(currency)} is listed twice")
+                t.bad(paged, f"{_show(currency)} is listed twice")
                 currencies = None
             if currencies is None:
                 break
-    every = t.duration("every", positive=True)
-    info = t.duration("info", positive=True)
-    orders = t.duration("orders", positive=True)
-    for key, seconds in (("every", every), ("info", info), ("orders", orders)):
+    every = t.duration("every", positive=True) if paged else None
+    if every is not None:
+        _check_interval(t, "every", every, limits)
+    polls: list[tuple[str, float]] = []
+    bad = currencies is None or ("every" in data and every is None)
+    for key in polled:
+        seconds = t.duration(key, positive=True)
         if seconds is not None:
             _check_interval(t, key, seconds, limits)
-    if currencies and "every" not in data:
-        t.bad("every", "missing: how often to page wallet_history")
-    if "every" in data and currencies == ():
-        t.bad("every", "pages nothing: wallet_history is empty")
-    if not data.get("wallet_history") and "info" not in data and "orders" not in data:
-        problems.add("[account]", "polls nothing (set wallet_history with every, info or orders)")
-    if currencies is None or any(
-        key in data and value is None for key, value in (("every", every), ("info", info), ("orders", orders))
-    ):
+            polls.append((key, seconds))
+        bad = bad or (key in data and seconds is None)
+    if paged and currencies and "every" not in data:
+        t.bad("every", f"missing: how often to page {paged}")
+    if paged and "every" in data and currencies == ():
+        t.bad("every", f"pages nothing: {paged} is empty")
+    if not (paged and data.get(paged)) and not any(key in data for key in polled):
+        what = f"set {paged} with every, or " if paged else "set "
+        problems.add("[account]", f"polls nothing ({what}{' or '.join(polled)})")
+    if bad:
         return None
-    return AccountConfig(currencies, every if currencies else None, info, orders)
+    seconds_of = dict(polls)
+    return AccountConfig(currencies or (), every if currencies else None, seconds_of.get("info"),
+                         seconds_of.get("orders"), tuple(polls))
 
 
 def _storage(doc: Mapping[str, Any], ctx: _Context) -> StorageConfig | None:

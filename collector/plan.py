@@ -10,8 +10,6 @@ from .errors import ConfigError
 from .exchanges.base import EndpointSpec, ExchangeAdapter, Request
 from .schedule import Task
 
-# Configuration names of the market endpoints, mapped to the adapter's canonical names.
-MARKET_ENDPOINTS = ("ticker", "depth", "full_depth", "trades")
 # Requests sent exactly one interval apart can arrive a little closer (scheduling, queues,
 # retransmits); pacing a little slower than the exchange's limit keeps its counter from ever
 # seeing a violation: 5 %, and at least 100 ms (or half the interval, for tiny test intervals).
@@ -37,28 +35,32 @@ def plan(
     adapter: ExchangeAdapter, version: int, *, base_url: str, key_fingerprint: str, min_interval_s: float,
     heavy_per_hour: int, global_rps: float, markets: Mapping[str, Mapping[str, float]],
     wallet_history: tuple[str, ...] = (), history_every_s: float = 0.0, info_s: float = 0.0, orders_s: float = 0.0,
-    source: str = "config",
+    polls: Mapping[str, float] | None = None, source: str = "config",
 ) -> Plan:
-    """The tasks a configuration asks for. Raises ConfigError for an endpoint the version lacks."""
+    """The tasks a configuration asks for. Raises ConfigError for an endpoint the version lacks.
+
+    `polls`: account endpoints polled every so many seconds (info_s and orders_s are two of them, by name).
+    """
     tasks: list[Task] = []
 
     def spec_for(name: str, where: str) -> EndpointSpec:
-        spec = adapter.endpoints[name]
-        if version not in spec.paths:
+        spec = adapter.endpoints.get(name)
+        if spec is None or version not in spec.paths:
             raise ConfigError(f"{source}: {where}: {adapter.name} API v{version} has no {name} endpoint")
         return spec
 
     for pair, intervals in markets.items():
-        for name in MARKET_ENDPOINTS:
+        for name in adapter.rules.market_endpoints:
             if name in intervals:
                 spec = spec_for(name, f"[market {pair}].{name}")
                 tasks.append(Task(f"{name}:{pair}", name, pair, intervals[name], spec.priority, spec.heavy))
+    paged = adapter.rules.per_currency_history
     for cur in wallet_history:
-        spec = spec_for("wallet_history", "[account].wallet_history")
-        tasks.append(Task(f"wallet_history:{cur}", "wallet_history", "-", history_every_s, spec.priority,
-                          currency=cur))
-    for name, every in (("info", info_s), ("orders", orders_s)):
-        if every > 0:
+        spec = spec_for(paged or "wallet_history", f"[account].{paged or 'wallet_history'}")
+        tasks.append(Task(f"{spec.name}:{cur}", spec.name, "-", history_every_s, spec.priority, currency=cur))
+    every_of = {"info": info_s, "orders": orders_s, **(polls or {})}
+    for name, every in every_of.items():
+        if every and every > 0:
             spec = spec_for(name, f"[account].{name}")
             tasks.append(Task(f"{name}:-", name, "-", every, spec.priority))
     host = urlsplit(base_url).netloc

@@ -30,6 +30,8 @@ class EndpointSpec:
     heavy: bool = False  # counts against an hourly cap (full depth)
     paths: Mapping[int, str] = field(default_factory=dict)  # api version -> path template ({pair}, {cur})
     per_market: bool = True
+    # How its answers page: "since" (a trade feed with a cursor), "pages" (account history, newest first), None.
+    paging: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,10 @@ class ExchangeRules:
     currencies: tuple[str, ...]  # every currency a wallet can hold, in the order messages list them
     api_versions: frozenset[int]
     pair_hint: str  # how the exchange spells a pair, for the message about one it does not list
+    market_endpoints: tuple[str, ...] = ("ticker", "depth", "full_depth", "trades")  # what a [[market]] may poll
+    account_polls: tuple[str, ...] = ("info", "orders")  # [account] keys: an endpoint polled every <duration>
+    per_currency_history: str | None = "wallet_history"  # [account] list of currencies, paged every `every`
+    tiers: tuple[str, ...] = ()  # [exchange].tier values (the first is the default): the account's rate tier
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,17 +59,23 @@ RULES = ExchangeRules(
     currencies=("BTC", "ETH", "USD", "EUR"),
     api_versions=frozenset({0}),
     pair_hint=f"one of {', '.join(sorted(PAIRS))} (marketrec's names; Kraken's XBTUSD is BTCUSD)",
+    market_endpoints=("ticker", "depth", "trades", "ohlc"),
+    account_polls=("ledgers", "trades_history", "balance"),
+    per_currency_history=None,
+    tiers=("starter", "intermediate", "pro"),  # Kraken's verification tiers set the private call counter
 )
 
 ENDPOINTS: dict[str, EndpointSpec] = {
     e.name: e
     for e in (
         EndpointSpec("ticker", LIVE, paths={0: "public/Ticker"}),
-        EndpointSpec("trades", LIVE, paths={0: "public/Trades"}),
+        EndpointSpec("trades", LIVE, paging="since", paths={0: "public/Trades"}),
         EndpointSpec("depth", BOOK, paths={0: "public/Depth"}),
         EndpointSpec("ohlc", BOOK, paths={0: "public/OHLC"}),
-        EndpointSpec("ledgers", ACCOUNT, private=True, per_market=False, paths={0: "private/Ledgers"}),
-        EndpointSpec("trades_history", ACCOUNT, private=True, per_market=False, paths={0: "private/TradesHistory"}),
+        EndpointSpec("ledgers", ACCOUNT, private=True, per_market=False, paging="pages",
+                     paths={0: "private/Ledgers"}),
+        EndpointSpec("trades_history", ACCOUNT, private=True, per_market=False, paging="pages",
+                     paths={0: "private/TradesHistory"}),
         EndpointSpec("balance", ACCOUNT, private=True, per_market=False, paths={0: "private/Balance"}),
     )
 }

@@ -54,12 +54,12 @@ ENDPOINTS: dict[str, EndpointSpec] = {
     e.name: e
     for e in (
         EndpointSpec("ticker", LIVE, paths={0: "data/ticker.php", 1: "{pair}/ticker", 2: "{pair}/money/ticker"}),
-        EndpointSpec("trades", LIVE, paths={0: "data/getTrades.php", 1: "{pair}/trades",
+        EndpointSpec("trades", LIVE, paging="since", paths={0: "data/getTrades.php", 1: "{pair}/trades",
                                             2: "{pair}/money/trades/fetch"}),
         EndpointSpec("depth", BOOK, paths={0: "data/getDepth.php", 1: "{pair}/depth/fetch",
                                            2: "{pair}/money/depth/fetch"}),
         EndpointSpec("full_depth", BOOK, heavy=True, paths={1: "{pair}/depth/full", 2: "{pair}/money/depth/full"}),
-        EndpointSpec("wallet_history", ACCOUNT, private=True, per_market=False,
+        EndpointSpec("wallet_history", ACCOUNT, private=True, per_market=False, paging="pages",
                      paths={0: "history_{cur}.csv", 1: "generic/private/wallet/history", 2: "money/wallet/history"}),
         EndpointSpec("info", ACCOUNT, private=True, per_market=False,
                      paths={0: "info.php", 1: "generic/private/info", 2: "money/info"}),
