@@ -6,6 +6,8 @@
     ├── StoreError                 the journal or raw store cannot be written or read
     │   └── CorruptFileError       a file that is damaged beyond the torn tail a crash leaves
     ├── StateError                 the state database (cursors, nonces, budget) is unusable
+    ├── DiskFull                   no space for a write (ENOSPC, EDQUOT, SQLITE_FULL): what it wrote is not
+    │                              acknowledged; the collector pauses and retries once space returns
     └── ExchangeError              an answer the exchange gave that the caller must act on
         ├── RateLimited            429 or an anti-DDoS page: back off for `retry_after_s`
         └── AuthFailed             403 for a private call: wrong key, signature or nonce
@@ -39,6 +41,16 @@ class CorruptFileError(StoreError):
 
 class StateError(CollectorError):
     """The state database cannot be opened or written."""
+
+
+class DiskFull(CollectorError):
+    """A write refused for lack of space. Not a StoreError nor a StateError: it is the disk's condition, not
+    the file's, it passes once space is freed, and the journal, the raw store and the state files all meet it."""
+
+    def __init__(self, message: str, path: str, reason: str) -> None:
+        super().__init__(message)
+        self.path = path  # the file or directory that could not be written
+        self.reason = reason  # the system's words, e.g. "No space left on device"
 
 
 class ExchangeError(CollectorError):

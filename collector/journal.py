@@ -17,6 +17,19 @@ A crash can leave the last frame short or half-written; that frame was never ack
 (acknowledgement follows the fsync of whole frames), so `read_segment` drops it. A bad frame
 followed by any good one is not a torn tail but damage, and raises CorruptFileError.
 
+Damage does not stop ingestion. `examine_segment` finds every intact frame of a file however
+damaged (`scan_frames` resynchronises on the next frame whose checksum holds) and what is not one:
+damage in the middle, a truncated `.closed` segment (rolled only after its fsync, so any torn tail
+there is damage), an empty `.closed` one, a file that is no journal at all. `set_aside` then keeps
+every byte of the original under `corrupt/` beside the segments, and leaves the intact frames,
+byte for byte, as the segment to ingest: record ids do not change, so ingestion stays exactly once.
+A torn tail of a `.journal` (what a crash leaves) is still dropped silently, as it always was.
+
+A full disk is not damage: a write or fsync refused with ENOSPC or EDQUOT raises DiskFull (other
+failures StoreError); what was not fsynced is not acknowledged, and the segment is abandoned as it
+is, so its last frame may be torn, which reading tolerates. All bytes go through `writev`
+(`os.writev` unless a test injects a full disk, see `collector.disk`).
+
 Segment ids are `<UTC time to the µs>Z-<run_id>-<token>-<n>`, e.g.
 `20261125T063512.123456Z-host-4242-9f3ab2c1-e07d-0001`: they sort by creation time (the time is
 strictly increasing within a Journal), and are unique across processes and restarts by the time,
@@ -31,10 +44,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import os
 import re
 import secrets
+import shutil
 import struct
 import time
 import zlib
@@ -44,6 +59,7 @@ from pathlib import Path
 
 import orjson
 
+from .disk import Writev, reason, store_error, write_all, write_file
 from .errors import CorruptFileError, StoreError
 from .record import RawRecord, record_problem
 
@@ -53,9 +69,10 @@ OPEN_SUFFIX = ".journal"
 CLOSED_SUFFIX = ".closed"
 SEQ_DIGITS = 10
 _MAX_LEN = 2**32 - 1
+CORRUPT_DIR = "corrupt"  # beside the segments: damaged files, kept whole
 _RUN_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _WRITE_BYTES = 256 * 1024
-_IOV_MAX = 512
+_TORN = ("short header", "short frame", "crc mismatch")  # what a write cut short leaves at the end
 _fdatasync = getattr(os, "fdatasync", os.fsync)  # the size is flushed too, which is all an append needs
 
 
@@ -152,12 +169,189 @@ def _intact_frame_after(data: bytes, view: memoryview, offset: int) -> bool:
 
 def read_segment(path: Path) -> SegmentReadResult:
     """The records of a segment file, closed or left open by a crash."""
+    records, torn, valid = decode_frames(_read(path), name=str(path))
+    return SegmentReadResult(path, tuple(records), torn, valid)
+
+
+def _read(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise StoreError(f"{path}: cannot read journal segment: {exc.strerror or exc}") from exc
-    records, torn, valid = decode_frames(data, name=str(path))
-    return SegmentReadResult(path, tuple(records), torn, valid)
+
+
+# --- damage -----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Damage:
+    start: int  # bytes [start, end) of the file are not an intact frame
+    end: int
+    why: str  # "crc mismatch", "bad magic", "short frame", "empty segment", ...
+
+
+@dataclass(frozen=True, slots=True)
+class FrameScan:
+    records: tuple[RawRecord, ...]
+    frames: tuple[tuple[int, int], ...]  # where each record's frame lies, [start, end)
+    damage: tuple[Damage, ...]  # what is not an intact frame, except the torn tail a crash leaves on an open segment
+
+
+def scan_frames(data: bytes, *, closed: bool) -> FrameScan:
+    """Every intact frame of a segment's bytes, and the damage between and after them.
+
+    `closed`: the bytes of a `.closed` segment, fsynced whole before it was renamed, where a torn
+    tail (or no bytes at all) is damage too; in a `.journal` a crash's torn tail is not.
+    """
+    view = memoryview(data)
+    records: list[RawRecord] = []
+    frames: list[tuple[int, int]] = []
+    damage: list[Damage] = []
+    offset = 0
+    while offset < len(data):
+        got = _decode_at(view, offset)
+        if not isinstance(got, str):
+            end, fields, body = got
+            record = _record(fields, body)
+            if record is not None:
+                records.append(record)
+                frames.append((offset, end))
+                offset = end
+                continue
+            got = "undecodable metadata"
+        resume = _next_intact_frame(data, view, offset)
+        end = len(data) if resume is None else resume
+        if not (resume is None and not closed and _torn_write(got, data[offset:])):
+            damage.append(Damage(offset, end, got))
+        offset = end
+    if closed and not data:
+        damage.append(Damage(0, 0, "empty segment"))
+    return FrameScan(tuple(records), tuple(frames), tuple(damage))
+
+
+def _record(fields: list[object], body: bytes) -> RawRecord | None:
+    # The checksum holds but the fields may still not make a record the store can hold (a bug, a foreign writer).
+    try:
+        record = RawRecord(*fields[:12], body, fields[12])  # type: ignore[arg-type]
+    except TypeError:
+        return None
+    return record if isinstance(record.record_id, str) and record_problem(record) is None else None
+
+
+def _next_intact_frame(data: bytes, view: memoryview, offset: int) -> int | None:
+    position = data.find(MAGIC, offset + 1)
+    while position != -1:
+        if not isinstance(_decode_at(view, position), str):
+            return position
+        position = data.find(MAGIC, position + 1)
+    return None
+
+
+def _torn_write(why: str, tail: bytes) -> bool:
+    # An append cut short leaves a prefix of a frame, or (after a power cut, on some file systems) zeros.
+    return not tail.strip(b"\0") or (why in _TORN and MAGIC.startswith(tail[:len(MAGIC)]))
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentCheck:
+    path: Path
+    data: bytes
+    scan: FrameScan
+
+    @property
+    def records(self) -> tuple[RawRecord, ...]:
+        return self.scan.records
+
+    @property
+    def damaged(self) -> bool:
+        return bool(self.scan.damage)
+
+
+def examine_segment(path: Path) -> SegmentCheck:
+    """A segment's intact records and its damage (see `scan_frames`), for ingestion that damage must not stop."""
+    data = _read(path)
+    return SegmentCheck(path, data, scan_frames(data, closed=path.suffix == CLOSED_SUFFIX))
+
+
+@dataclass(frozen=True, slots=True)
+class SetAside:
+    original: Path  # where the damaged file was
+    moved_to: Path  # every byte of it, unchanged
+    kept: Path | None  # its intact frames, as the `.closed` segment to ingest; None when there were none
+    records: int  # intact records kept
+    damage: tuple[Damage, ...]
+
+    @property
+    def message(self) -> str:
+        """One line naming the file, what was set aside, where, and what was kept."""
+        total = sum(d.end - d.start for d in self.damage)
+        if not self.records and self.damage and self.damage[0].why == "empty segment":
+            what = "an empty closed segment (truncated to nothing)"
+        elif not self.records:
+            what = f"not a journal segment: no intact frame in {total} bytes ({self.damage[0].why} at offset 0)"
+        else:
+            ranges = ", ".join(f"{d.start}..{d.end} ({d.why})" for d in self.damage[:3])
+            more = f" and {len(self.damage) - 3} more ranges" if len(self.damage) > 3 else ""
+            what = f"{total} damaged bytes at offsets {ranges}{more}"
+        kept = f"{self.records} intact records kept for ingestion" if self.records else "nothing to ingest"
+        return f"journal segment {self.original}: {what}; set aside whole as {self.moved_to}; {kept}"
+
+
+def set_aside(check: SegmentCheck, *, writev: Writev = os.writev) -> SetAside:
+    """Keep the damaged segment whole under `corrupt/` and leave its intact frames as the segment to ingest.
+
+    Every step can be interrupted and repeated: the original keeps a name (its own, or in `corrupt/`)
+    until the intact frames are durable under the segment's `.closed` name, and those frames keep
+    their record ids, so a second attempt, or an ingestion of both, stores each record once.
+    """
+    path = check.path
+    directory = path.parent
+    corrupt = directory / CORRUPT_DIR
+    intact = [memoryview(check.data)[start:end] for start, end in check.scan.frames]
+    kept = directory / (segment_id_of(path) + CLOSED_SUFFIX) if intact else None
+    try:
+        if not corrupt.is_dir():
+            corrupt.mkdir(exist_ok=True)
+            fsync_directory(directory)
+        moved_to = _keep_whole(path, corrupt)
+        fsync_directory(corrupt)
+        if kept is not None:
+            tmp = directory / f".{kept.name}.salvaged.tmp"
+            try:
+                write_file(tmp, intact, writev)
+                os.rename(tmp, kept)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        if kept != path:
+            os.unlink(path)
+        fsync_directory(directory)
+    except OSError as exc:
+        raise store_error(f"{path}: cannot set the damaged segment aside: {reason(exc)}", directory, exc) from exc
+    return SetAside(path, moved_to, kept, len(intact), check.scan.damage)
+
+
+def _keep_whole(path: Path, corrupt: Path) -> Path:
+    # A hard link keeps the bytes without copying them (a full disk has no room for a copy) and is atomic.
+    for n in range(1000):
+        target = corrupt / (path.name if n == 0 else f"{path.name}.{n}")
+        try:
+            os.link(path, target)
+            return target
+        except FileExistsError:
+            if os.path.samefile(path, target):  # an interrupted earlier attempt got this far
+                return target
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+                raise
+            tmp = target.with_name(f".{target.name}.tmp")  # a file system without hard links: copy instead
+            shutil.copyfile(path, tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.rename(tmp, target)
+            return target
+    raise StoreError(f"{path}: too many damaged copies of it in {corrupt}")
 
 
 # --- segments on disk -------------------------------------------------------------------------------------------------
@@ -226,8 +420,9 @@ class Journal:
     from a timer when appends are sparse). `on_durable` receives the record ids each fsync made durable.
     Appending never rolls: the caller asks `should_roll(now)` and rolls, then hands the closed path
     to `RawStore.ingest_segment`.
-    After a StoreError the open segment is abandoned as it is; `pending_segments` hands it to the
-    next recovery and the next append starts a new one.
+    After a StoreError or DiskFull the open segment is abandoned as it is; `pending_segments` hands
+    it to the next recovery and the next append starts a new one. `writev` is the seam through which
+    every byte reaches the disk (see `collector.disk`).
     """
 
     def __init__(
@@ -241,6 +436,7 @@ class Journal:
         segment_max_age_s: float = 3600.0,
         clock: Callable[[], float] = time.time,
         on_durable: Callable[[list[str]], None] | None = None,
+        writev: Writev = os.writev,
     ) -> None:
         if fsync_records < 1 or fsync_interval_s < 0 or segment_max_bytes < 1 or segment_max_age_s <= 0:
             raise ValueError("fsync_records and segment_max_bytes must be >= 1, the intervals positive")
@@ -255,6 +451,7 @@ class Journal:
         self.segment_max_age_s = segment_max_age_s
         self.on_durable = on_durable
         self._clock = clock
+        self._writev = writev
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -274,13 +471,19 @@ class Journal:
         self._unflushed: list[str] = []
         self._first_unflushed_at = 0.0
         self._closed = False
+        self._dropped = 0
 
     # -- state -------------------------------------------------------------------------------------------------------
 
     @property
     def acknowledged_through(self) -> int:
-        """Every record with a seq up to this one is fsynced (0: none yet)."""
+        """The seq of the last record fsynced (0: none yet); every earlier one was too, but for `dropped`."""
         return self._acknowledged
+
+    @property
+    def dropped(self) -> int:
+        """Records appended but never acknowledged, because a write or fsync failed before they were durable."""
+        return self._dropped
 
     @property
     def segment_path(self) -> Path | None:
@@ -345,7 +548,7 @@ class Journal:
         except OSError as exc:
             path = self._path
             self._abandon()
-            raise StoreError(f"{path}: cannot fsync journal: {exc.strerror or exc}") from exc
+            raise store_error(f"{path}: cannot fsync journal: {exc.strerror or exc}", str(path), exc) from exc
         durable, self._unflushed = self._unflushed, []
         self._acknowledged = self._seq
         if self.on_durable is not None:
@@ -395,7 +598,8 @@ class Journal:
             except FileExistsError:
                 continue
             except OSError as exc:
-                raise StoreError(f"{path}: cannot create journal segment: {exc.strerror or exc}") from exc
+                raise store_error(f"{path}: cannot create journal segment: {exc.strerror or exc}", str(path),
+                                  exc) from exc
             break
         try:
             # The lock tells recovery in another process that this `.journal` is alive, not a crash's leftover.
@@ -404,7 +608,7 @@ class Journal:
             fsync_directory(self.directory)
         except OSError as exc:
             os.close(fd)
-            raise StoreError(f"{path}: cannot open journal segment: {exc.strerror or exc}") from exc
+            raise store_error(f"{path}: cannot open journal segment: {exc.strerror or exc}", str(path), exc) from exc
         self._fd = fd
         self._path = path
         self._segment_id = segment_id
@@ -419,32 +623,18 @@ class Journal:
             return
         parts, self._pending, self._pending_bytes = self._pending, [], 0
         try:
-            for start in range(0, len(parts), _IOV_MAX):
-                chunk = parts[start:start + _IOV_MAX]
-                left = sum(len(p) for p in chunk)
-                while left:
-                    written = os.writev(self._fd, chunk)
-                    left -= written
-                    if left:  # a short write: continue from the first byte not written
-                        chunk = _drop_prefix(chunk, written)
+            write_all(self._fd, parts, self._writev)
         except OSError as exc:
             path = self._path
             self._abandon()
-            raise StoreError(f"{path}: cannot append to journal: {exc.strerror or exc}") from exc
+            raise store_error(f"{path}: cannot append to journal: {exc.strerror or exc}", str(path), exc) from exc
 
     def _abandon(self) -> None:
         # The segment may now end in a partial frame: never append after it (that would put damage in the
         # middle). Unflushed records were not acknowledged; whatever of them reached the disk is replayed.
         fd, self._fd, self._path = self._fd, None, None
+        self._dropped += len(self._unflushed)
         self._unflushed, self._pending, self._pending_bytes = [], [], 0
         if fd is not None:
             with contextlib.suppress(OSError):
                 os.close(fd)
-
-
-def _drop_prefix(parts: list[bytes], count: int) -> list[bytes]:
-    for index, part in enumerate(parts):
-        if count < len(part):
-            return [part[count:], *parts[index + 1:]]
-        count -= len(part)
-    return []

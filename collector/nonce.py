@@ -33,7 +33,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from .errors import StateError
+from .disk import full_reason
+from .errors import DiskFull, StateError
 
 # Mt.Gox stored nonces as signed 64-bit integers; SQLite's INTEGER is the same range.
 NONCE_MAX = 2**63 - 1
@@ -166,16 +167,25 @@ class StateDb:
 
     @contextmanager
     def translate(self, doing: str) -> Iterator[None]:
-        """sqlite3 and OS errors as one-line StateErrors naming the file."""
+        """sqlite3 and OS errors as one-line StateErrors naming the file; DiskFull when there is no space.
+
+        A write that fails for space is rolled back by `write`, so nothing it would have recorded (a
+        nonce, a budget slot) is handed out: the caller sends nothing, and retries once space returns.
+        """
         try:
             yield
         except sqlite3.Error as e:
             reason = " ".join(str(e).split()) or type(e).__name__
+            if full := full_reason(e, self.path):
+                raise DiskFull(f"{self.path}: cannot {doing}: {full}", str(self.path), full) from None
             if _busy(e):
                 reason += f" (another process held it for more than {self.timeout_s:g} s)"
             raise StateError(f"{self.path}: cannot {doing}: {reason}") from None
         except OSError as e:
-            raise StateError(f"{self.path}: cannot {doing}: {e.strerror or e}") from None
+            reason = e.strerror or str(e)
+            if full_reason(e):
+                raise DiskFull(f"{self.path}: cannot {doing}: {reason}", str(self.path), reason) from None
+            raise StateError(f"{self.path}: cannot {doing}: {reason}") from None
 
     def close(self) -> None:
         with self._lock:

@@ -15,7 +15,18 @@ the partition. The segment is deleted last, after every file and manifest is dur
 
 Atomic files. On a local root a file is written as `.<name>.<token>.tmp`, fsynced, renamed over the
 final name, and the directory fsynced; on an object store the final object is PUT directly (a PUT is
-atomic). All raw-store I/O goes through `pyarrow.fs`; only the fsyncs of a local root use `os`.
+atomic). Raw-store I/O goes through `pyarrow.fs`, but for a local root's file bytes (written with
+`os`, through the `writev` seam of `collector.disk`) and fsyncs.
+
+A full disk. A write refused with ENOSPC or EDQUOT raises DiskFull. The temporary file is removed,
+so readers never see part of a file, and the segment being ingested is not deleted (that is the
+last step), so a later `recover()` or `ingest_segment` stores it, exactly once as always.
+
+Damage. A journal segment with damage in it is not refused: its intact records are ingested, the
+file is kept whole under the journal's `corrupt/` (`collector.journal.set_aside`), and one line
+says so (`on_set_aside`, a log event by default). A Parquet file that compaction finds unreadable,
+or unlike its manifest entry, is moved to `corrupt/raw/<partition>/` beside `raw/` (out of the
+readers' globs), dropped from the manifest, reported the same way, and the rest is compacted.
 
 Readers that glob `raw/**/*.parquet` (DuckDB in the pipelines) see both copies of the merged rows
 for the short window between a compaction's output and the deletion of its inputs (and, after a
@@ -30,6 +41,7 @@ One writer at a time. On a local root, ingest, recover and compact hold an exclu
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import os
@@ -47,13 +59,15 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from . import compaction
+from . import compaction, log
 from .compaction import INTENT_NAME, ROW_ORDER, CompactionResult
+from .disk import Writev, reason, store_error, write_file
 from .errors import CollectorError, CorruptFileError, StoreError
-from .journal import OPEN_SUFFIX, is_being_written, pending_segments, read_segment, segment_id_of
+from .journal import OPEN_SUFFIX, examine_segment, is_being_written, pending_segments, segment_id_of, set_aside
 from .record import SCHEMA, RawRecord, is_partition_value, utc_date
 
 RAW_DIR = "raw"
+CORRUPT_DIR = "corrupt"  # beside raw/: files set aside, where no glob over raw/ finds them
 MANIFEST_NAME = "_manifest.json"
 TMP_SUFFIX = ".tmp"
 LOCK_NAME = ".writer.lock"
@@ -207,7 +221,8 @@ class RawStore:
     """Hive-partitioned Parquet of raw records, on a local disk or an object store."""
 
     def __init__(self, root: str, *, target_file_bytes: int = 64 * 2**20,
-                 filesystem: pafs.FileSystem | None = None) -> None:
+                 filesystem: pafs.FileSystem | None = None, writev: Writev = os.writev,
+                 on_set_aside: Callable[[str], None] | None = None) -> None:
         if target_file_bytes < 1:
             raise ValueError("target_file_bytes must be positive")
         root = str(root)
@@ -222,7 +237,10 @@ class RawStore:
         self.root = root.rstrip("/")
         self.filesystem = filesystem
         self.target_file_bytes = target_file_bytes
+        self.on_set_aside = on_set_aside or _log_set_aside
+        self._writev = writev
         self._raw = f"{self.root}/{RAW_DIR}" if self.root else RAW_DIR
+        self._corrupt = f"{self.root}/{CORRUPT_DIR}/{RAW_DIR}" if self.root else f"{CORRUPT_DIR}/{RAW_DIR}"
         # Where `_raw` is on the local disk, when it is: fsyncs, temporary names and the writer's lock need it.
         self._local_prefix = _local_prefix(filesystem)
         self._made_dirs: set[str] = set()
@@ -355,7 +373,8 @@ class RawStore:
         Returns the records written. Safe to repeat after an interruption at any point: the same
         files are rewritten, and partitions whose rows compaction has already merged are skipped.
         A segment that is gone once the writer's lock is held was ingested by another process's
-        recovery meanwhile (only ingestion deletes segments): 0.
+        recovery meanwhile (only ingestion deletes segments): 0. A damaged segment is set aside
+        whole and its intact records are ingested (see the module's docstring).
         """
         path = Path(path)
         segment_id = segment_id_of(path)
@@ -364,9 +383,15 @@ class RawStore:
         with self._writer():
             if not path.exists():
                 return 0
-            segment = read_segment(path)
+            check = examine_segment(path)
+            if check.damaged:
+                aside = set_aside(check, writev=self._writev)
+                self.on_set_aside(aside.message)
+                if aside.kept is None:
+                    return 0
+                path = aside.kept
             groups: dict[tuple[str, str, str, int], list[RawRecord]] = {}
-            for record in segment.records:
+            for record in check.records:
                 key = (record.exchange, record.endpoint, record.market, record.received_at // _US_PER_DAY)
                 groups.setdefault(key, []).append(record)
             name = f"part-{segment_id}.parquet"
@@ -389,7 +414,7 @@ class RawStore:
                 # No directory fsync: a deletion a power cut undoes only brings back a segment that replays to nothing.
                 path.unlink(missing_ok=True)
             except OSError as exc:
-                raise StoreError(f"{path}: ingested but cannot delete: {exc.strerror or exc}") from exc
+                raise store_error(f"{path}: ingested but cannot delete: {exc.strerror or exc}", path, exc) from exc
             return written
 
     def recover(self, journal_dir: Path) -> int:
@@ -415,11 +440,33 @@ class RawStore:
         """Merge each partition's small files into files near `target_file_bytes` (see `collector.compaction`).
 
         `progress(done, total)` is called with groups of files merged so far. Safe to kill at any moment:
-        `recover()` (or the next `compact()`) finishes or undoes what was in flight.
+        `recover()` (or the next `compact()`) finishes or undoes what was in flight. A file it cannot
+        read is set aside (see the module's docstring) and the partition compacted without it.
         """
         with self._writer():
             chosen = self.partitions() if partitions is None else sorted(set(partitions))
-            return compaction.compact(self, chosen, progress)
+            planned = {p: len(compaction.plan(self.files(p), self.target_file_bytes)) for p in chosen}
+            result, done = CompactionResult(), 0
+            if progress is not None:
+                progress(0, sum(planned.values()))
+            for partition in chosen:
+                def step(n: int, total: int, base: int = done, p: Partition = partition) -> None:
+                    planned[p] = total  # a file set aside changes the partition's plan
+                    if progress is not None and n:
+                        progress(base + n, sum(planned.values()))
+
+                # One partition at a time, so that a damaged file costs a retry of its own partition only;
+                # each retry has at least one file fewer to read, so this ends.
+                while True:
+                    try:
+                        merged = compaction.compact(self, [partition], step)
+                        break
+                    except CorruptFileError:
+                        if not self._set_aside_unreadable(partition):
+                            raise
+                result = _added(result, merged)
+                done += merged.groups
+            return result
 
     def close(self) -> None:
         """Release the writer's lock file; the store can still be used (it reopens it)."""
@@ -491,16 +538,56 @@ class RawStore:
         directory = _dirname(path)
         tmp = f"{directory}/.{path.rsplit('/', 1)[-1]}.{uuid.uuid4().hex[:12]}{TMP_SUFFIX}"
         try:
+            try:
+                write_file(self._local_prefix + tmp, [data], self._writev)
+            except OSError as exc:
+                raise store_error(f"{path}: cannot write: {reason(exc)}", path, exc) from exc
             with _translate("write", path):
-                with self.filesystem.open_output_stream(tmp, compression=None) as out:
-                    out.write(data)
-                _fsync(self._local_prefix + tmp)
                 self.filesystem.move(tmp, path)
                 _fsync(self._local_prefix + directory, directory=True)
-        except StoreError:
+        except CollectorError:
             with contextlib.suppress(OSError, pa.ArrowException):
                 self.filesystem.delete_file(tmp)
             raise
+
+    def _set_aside_unreadable(self, partition: Partition) -> int:
+        """Move the files compaction would read and cannot out of `raw/` and the manifest; returns how many."""
+        manifest = self.manifest(partition)
+        bad: list[tuple[ManifestFile, str]] = []
+        for group in compaction.plan(manifest.files, self.target_file_bytes):
+            for entry in group:
+                try:
+                    rows = self._read_part(partition, entry).num_rows
+                except CorruptFileError as exc:
+                    bad.append((entry, str(exc)))
+                    continue
+                if rows != entry.rows:
+                    bad.append((entry, f"{self._path(partition, entry.name)}: {rows} rows, the manifest says "
+                                       f"{entry.rows}"))
+        for entry, why in bad:
+            source = self._path(partition, entry.name)
+            target = self._set_aside_target(partition, entry.name)
+            with _translate("set aside", source):
+                if self.filesystem.get_file_info(source).type == pafs.FileType.NotFound:
+                    where = "it is gone, so it is only dropped from the manifest"
+                else:
+                    self.filesystem.create_dir(_dirname(target), recursive=True)
+                    self.filesystem.move(source, target)  # before the manifest: a file is never out of both
+                    where = f"set aside as {target}, out of the manifest"
+            self.on_set_aside(f"{why}: {where} ({entry.rows} rows); the partition's other files are compacted")
+        if bad:
+            self._write_manifest(manifest.replacing(remove=[entry.name for entry, _ in bad]))
+            self._sync_dir(partition)
+        return len(bad)
+
+    def _set_aside_target(self, partition: Partition, name: str) -> str:
+        base = f"{self._corrupt}/{partition.path}/{name}"
+        with _translate("list", base):
+            for n in range(1000):
+                target = base if n == 0 else f"{base}.{n}"
+                if self.filesystem.get_file_info(target).type == pafs.FileType.NotFound:
+                    return target
+        raise StoreError(f"{base}: too many files set aside under this name")
 
     def _delete(self, path: str) -> None:
         with _translate("delete", path), contextlib.suppress(FileNotFoundError):
@@ -573,6 +660,14 @@ def _fsync(path: str, *, directory: bool = False) -> None:
         os.close(fd)
 
 
+def _log_set_aside(line: str) -> None:
+    log.event("set_aside", note=line)
+
+
+def _added(a: CompactionResult, b: CompactionResult) -> CompactionResult:
+    return CompactionResult(*(x + y for x, y in zip(dataclasses.astuple(a), dataclasses.astuple(b), strict=True)))
+
+
 def _reason(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__
@@ -580,10 +675,10 @@ def _reason(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def _translate(action: str, path: str) -> Iterator[None]:
-    """OSError and pyarrow errors become one-line StoreErrors naming the file."""
+    """OSError and pyarrow errors become one-line StoreErrors naming the file (DiskFull for no space)."""
     try:
         yield
     except CollectorError:
         raise
     except (OSError, pa.ArrowException) as exc:
-        raise StoreError(f"{path}: cannot {action}: {_reason(exc)}") from exc
+        raise store_error(f"{path}: cannot {action}: {_reason(exc)}", path, exc) from exc

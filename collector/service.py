@@ -1,7 +1,8 @@
 """What the CLI commands call: one function each, with the collector's lifecycle handled here.
 
 `collect` installs SIGINT/SIGTERM handlers that let requests in flight finish, flush the
-journal into Parquet and return normally, so the process exits 0.
+journal into Parquet and return normally, so the process exits 0. `collect`, `backfill` and
+`compact` refuse a data root they cannot write before touching anything (StoreError, one line).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from pathlib import Path
 
 import httpx
 
+from . import disk
 from .backfill import BackfillResult, backfill_trades, close_gaps
 from .config import Config
 from .nonce import NonceStore
 from .rawstore import RawStore
-from .run import Collector, Stats, state_dir
+from .run import Collector, Stats, data_dirs, state_dir
 from .state import Gap, Poll, State
 
 
@@ -85,6 +87,8 @@ def status(config: Config) -> Status:
 
 
 def compact(config: Config, progress: Callable[[int, int], None] | None = None) -> object:
+    for label, directory in data_dirs(config, state=False):
+        disk.check_writable(directory, label)
     store = RawStore(config.storage.root, target_file_bytes=config.storage.target_file_bytes)
     store.recover(config.storage.journal_dir)
     return store.compact(progress=progress)

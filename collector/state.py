@@ -4,21 +4,23 @@ One SQLite file (WAL, synchronous=FULL) under the state directory. A cursor only
 the response that justifies it is durable in the journal, so a crash can make the collector
 ask a page again but never skip one. Coverage (tid and time ranges fetched) and gaps (ranges
 that could not be fetched, and why) are data: `export` writes them as Parquet beside the raw
-store for the pipelines, which read files only.
+store for the pipelines, which read files only. A write refused for space raises DiskFull and
+changes nothing (the transaction is rolled back); any other failure is a StateError.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .errors import StateError
+from .disk import full_reason, reason
+from .errors import DiskFull, StateError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cursors (
@@ -66,14 +68,18 @@ class Poll:
 class State:
     def __init__(self, path: Path) -> None:
         self.path = path
+        db: sqlite3.Connection | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as e:
-            raise StateError(f"{path}: cannot open the collector state: {e}") from None
+            if db is not None:
+                db.close()  # a file of the data root is not kept open by a failed start
+            raise _error(f"{path}: cannot open the collector state", path, e) from None
+        self._db = db
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -83,9 +89,11 @@ class State:
             self._db.execute("COMMIT")
         except BaseException as e:
             if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
+                # The original error is the one worth reporting; SQLite rolls back on close anyway.
+                with suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
             if isinstance(e, sqlite3.Error):
-                raise StateError(f"{self.path}: {e}") from None
+                raise _error(str(self.path), self.path, e) from None
             raise
 
     def close(self) -> None:
@@ -178,6 +186,15 @@ class State:
 
     def export(self, meta_dir: Path) -> None:
         """Write coverage.parquet and gaps.parquet (temporary name, then rename)."""
+        try:
+            self._export(meta_dir)
+        except (OSError, pa.ArrowException) as e:
+            for name in ("coverage", "gaps"):
+                with suppress(OSError):
+                    (meta_dir / f".{name}.parquet.tmp").unlink(missing_ok=True)
+            raise _error(f"{meta_dir}: cannot export coverage and gaps", meta_dir, e) from None
+
+    def _export(self, meta_dir: Path) -> None:
         meta_dir.mkdir(parents=True, exist_ok=True)
         tables = {
             "coverage": ("SELECT exchange, market, after_tid, through_tid, first_us, last_us, trades, record_id, "
@@ -195,3 +212,8 @@ class State:
             tmp = meta_dir / f".{name}.parquet.tmp"
             pq.write_table(table, tmp)
             tmp.replace(meta_dir / f"{name}.parquet")
+
+
+def _error(what: str, path: Path, e: BaseException) -> StateError | DiskFull:
+    full = full_reason(e, path)
+    return DiskFull(f"{what}: {full}", str(path), full) if full else StateError(f"{what}: {reason(e)}")

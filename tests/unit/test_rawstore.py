@@ -349,15 +349,23 @@ def test_a_compaction_killed_after_its_manifest_commit_is_completed(
     assert store.verify() == []
 
 
-def test_compaction_refuses_an_input_whose_bytes_differ_from_the_manifest(
+def test_compaction_sets_aside_an_input_whose_bytes_differ_from_the_manifest_and_merges_the_rest(
         tmp_path: Path, store: RawStore, journal_dir: Path) -> None:
-    directory, _, _ = compaction_states(tmp_path, store, journal_dir)
+    directory, _, ids = compaction_states(tmp_path, store, journal_dir)
     victim = sorted(p for p in directory.iterdir() if p.name.endswith(".parquet"))[1]
+    lost = set(pq.read_table(victim).column("record_id").to_pylist())
     data = bytearray(victim.read_bytes())
     data[len(data) // 2] ^= 1
     victim.write_bytes(bytes(data))
-    with pytest.raises(CorruptFileError, match=rf"{victim.name}: sha256 differs from the manifest"):
-        store.compact()
+    lines: list[str] = []
+    store.on_set_aside = lines.append
+    result = store.compact()
+    [line] = lines
+    assert line.startswith(f"{victim}: sha256 differs from the manifest") and "set aside as" in line
+    assert (tmp_path / "root" / "corrupt" / "raw" / USD.path / victim.name).read_bytes() == bytes(data)
+    assert result.files_in == 2 and result.files_out == 1
+    assert sorted(ids_in(store)) == sorted(set(ids) - lost)
+    assert store.verify() == []
     assert not (directory / compaction.INTENT_NAME).exists()
 
 
@@ -489,16 +497,20 @@ def test_an_unsupported_uri_is_a_one_line_store_error() -> None:
     assert "\n" not in str(info.value)
 
 
-def test_a_segment_damaged_in_the_middle_is_not_ingested_and_not_deleted(
+def test_a_segment_damaged_in_the_middle_is_set_aside_whole_and_its_intact_records_ingested(
         store: RawStore, journal_dir: Path) -> None:
-    segment, _ = segment_of(journal_dir, [make_record(0, body=b"a" * 100), make_record(1), make_record(2)])
+    segment, stored = segment_of(journal_dir, [make_record(0, body=b"a" * 100), make_record(1), make_record(2)])
     data = bytearray(segment.read_bytes())
     data[50] ^= 0xFF
     segment.write_bytes(bytes(data))
-    with pytest.raises(CorruptFileError, match=r"corrupt journal frame at offset 0"):
-        store.recover(journal_dir)
-    assert segment.exists()
-    assert store.partitions() == []
+    lines: list[str] = []
+    store.on_set_aside = lines.append
+    assert store.recover(journal_dir) == 2
+    assert sorted(ids_in(store)) == sorted(r.record_id for r in stored[1:])
+    assert (journal_dir / "corrupt" / segment.name).read_bytes() == bytes(data)
+    assert not segment.exists()
+    [line] = lines
+    assert str(segment) in line and "at offsets 0.." in line and "2 intact records" in line
 
 
 def test_records_table_matches_the_schema_for_nulls_and_extremes(store: RawStore, journal_dir: Path) -> None:
