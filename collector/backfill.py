@@ -18,6 +18,7 @@ from . import record as rc
 from .backoff import circuit_open_until
 from .budget import Want
 from .errors import ConfigError
+from .exchanges.mtgox import cursor_at as mtgox_cursor_at
 from .plan import request_for
 from .run import Collector, take_slot
 from .schedule import Task
@@ -37,8 +38,9 @@ class BackfillResult:
     gap: str | None  # why it stopped early, when it did
 
 
-def parse_point(text: str) -> int:
-    """A backfill bound: a tid (digits) or a UTC date/time (2013-01-01, 2013-01-01T12:00)."""
+def parse_point(text: str, cursor_at: Callable[[int], int] = mtgox_cursor_at) -> int:
+    """A backfill bound: a cursor as the exchange counts it (digits: a Mt.Gox tid, a Kraken `last`), or a UTC
+    date/time (2013-01-01, 2013-01-01T12:00), which `cursor_at` (the adapter's) turns into one."""
     text = text.strip()
     if re.fullmatch(r"\d+", text):
         return int(text)
@@ -48,9 +50,7 @@ def parse_point(text: str) -> int:
         raise ConfigError(f"{text!r} is neither a tid nor a date like 2013-01-01") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    micro = int(when.timestamp() * 1_000_000)
-    # Before the relaunch tids were sequential: there is no tid for a date, so start at the first.
-    return micro if micro >= 1309046400 * 1_000_000 else 0
+    return cursor_at(int(when.timestamp() * 1_000_000))
 
 
 async def backfill_trades(

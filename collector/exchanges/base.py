@@ -105,5 +105,7 @@ class ExchangeAdapter:
     payload: Callable[[Any, int], Any]  # unwrap the version's envelope
     # (key, secret, request, params as sent, body) -> the headers that authenticate a private call
     sign: Callable[[str, str, Request, Mapping[str, str], bytes], dict[str, str]]
+    # The trades cursor (`since`) for a UTC time in µs, for backfills given a date
+    cursor_at: Callable[[int], int] = int
     # A call counter private calls count against, by the account's tier (Kraken); empty: none
     counters: Mapping[str, CallCounter] = field(default_factory=dict)

@@ -213,6 +213,11 @@ def next_since(since: int | None, page: Page) -> int | None:
     return page.cursor
 
 
+def cursor_at(time_us: int) -> int:
+    """`since` for a time: the trade cursor is nanoseconds (a `last` looks like 1688671969993150842)."""
+    return time_us * 1000
+
+
 def history_page(decoded: Any, version: int, body: bytes, params: Mapping[str, str] | None = None) -> HistoryPage:
     """Ledger or trade-history entries (their times in µs as the order index) and which page of how many."""
     result = payload(decoded, version) or {}
@@ -226,5 +231,5 @@ def history_page(decoded: Any, version: int, body: bytes, params: Mapping[str, s
 KRAKEN = ExchangeAdapter(
     name="kraken", rules=RULES, endpoints=ENDPOINTS, pairs=frozenset(PAIRS), limits=LIMITS, build=build,
     classify=classify, trades_page=trades_page, history_page=history_page, next_since=next_since, payload=payload,
-    sign=sign, counters=COUNTERS,
+    sign=sign, counters=COUNTERS, cursor_at=cursor_at,
 )

@@ -49,6 +49,7 @@ RULES = ExchangeRules(
 # past the relaunch, so an empty page there means: jump to just before the first µs tid.
 MICRO_TID_MIN = 10**12
 FIRST_MICRO_TID = 1309108565842636
+RELAUNCH_DAY_US = 1_309_046_400_000_000  # 2011-06-26 00:00 UTC: a date before it starts at the first tid
 
 ENDPOINTS: dict[str, EndpointSpec] = {
     e.name: e
@@ -162,6 +163,11 @@ def history_page(decoded: Any, version: int, body: bytes, params: Mapping[str, s
     return HistoryPage(indexes, int(data.get("current_page", 1)), int(data.get("max_page", 1)))
 
 
+def cursor_at(time_us: int) -> int:
+    """Since June 2011 a tid is its trade's time in µs; before, tids were sequential and no date has one."""
+    return time_us if time_us >= RELAUNCH_DAY_US else 0
+
+
 def sign(key: str, secret_b64: str, req: Request, params: Mapping[str, str], body: bytes) -> dict[str, str]:
     """Rest-Key and Rest-Sign (v2 signs the path after /api/2/, a NUL and the body)."""
     return signing.headers(key, secret_b64, req.api_version, req.sign_path, body)
@@ -170,4 +176,5 @@ def sign(key: str, secret_b64: str, req: Request, params: Mapping[str, str], bod
 MTGOX = ExchangeAdapter(
     name="mtgox", rules=RULES, endpoints=ENDPOINTS, pairs=PAIRS, limits=LIMITS, build=build, classify=classify,
     trades_page=trades_page, history_page=history_page, next_since=next_since, payload=payload, sign=sign,
+    cursor_at=cursor_at,
 )

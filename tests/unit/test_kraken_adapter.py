@@ -126,3 +126,13 @@ def test_the_real_ccxt_captures_classify_as_good_answers_and_parse() -> None:
             assert error is None, (method, case["description"])
     [trades] = fixture["methods"]["fetchTrades"]
     assert trades_page(trades["httpResponse"], 0).tids == (6324366,)
+
+
+def test_a_backfill_date_becomes_each_exchanges_cursor() -> None:
+    from collector.backfill import parse_point
+    from collector.exchanges.kraken import cursor_at as kraken_cursor_at
+
+    assert parse_point("2024-03-13T10:25:59Z", kraken_cursor_at) == 1710325559_000_000_000
+    assert parse_point("2013-01-01") == 1356998400_000_000  # Mt.Gox: µs tids
+    assert parse_point("2011-01-01") == 0  # before Mt.Gox's µs tids: from the first trade
+    assert parse_point("1710327959173746878", kraken_cursor_at) == 1710327959173746878
