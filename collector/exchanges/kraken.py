@@ -16,9 +16,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 import orjson
@@ -188,9 +189,10 @@ def _rows(result: Any) -> list[Any]:
 
 
 def time_us(value: Any) -> int:
-    """Float seconds as Kraken sends them (1688671969.9931508) to µs, exactly from the number's digits."""
+    """Float seconds as Kraken sends them (1688671969.9931508) to µs, exactly from the number's digits,
+    truncated (as the pipelines read them)."""
     try:
-        return int(Decimal(str(value)).scaleb(6).to_integral_value())
+        return int(Decimal(str(value)).scaleb(6).to_integral_value(rounding=ROUND_FLOOR))
     except (InvalidOperation, ValueError) as exc:
         raise ValueError(f"not a time: {value!r}") from exc
 
@@ -199,11 +201,18 @@ def trades_page(decoded: Any, version: int) -> Page:
     result = payload(decoded, version)
     rows = _rows(result)
     times = tuple(time_us(r[2]) for r in rows)
-    # trade_id (7th element) when sent; 2013 rows have six elements and no id, so their time stands in.
-    tids = tuple(int(r[6]) if len(r) > 6 and isinstance(r[6], int) else t for r, t in zip(rows, times, strict=True))
+    # trade_id (7th element) when sent. 2013 rows have six elements and no id: the time in µs x 1000 plus the
+    # row's rank among the answer's rows of the same µs, as the pipelines number them (stg_kraken_trades).
+    tids, rank = [], Counter[int]()
+    for row, t in zip(rows, times, strict=True):
+        if len(row) > 6 and isinstance(row[6], int):
+            tids.append(int(row[6]))
+        else:
+            tids.append(t * 1000 + rank[t])
+            rank[t] += 1
     last = result.get("last") if isinstance(result, dict) else None
     cursor = int(last) if last is not None and str(last).isdigit() else None
-    return Page(tids, times, len(rows) >= TRADES_PAGE, cursor)
+    return Page(tuple(tids), times, len(rows) >= TRADES_PAGE, cursor)
 
 
 def next_since(since: int | None, page: Page) -> int | None:
