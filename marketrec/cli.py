@@ -6,15 +6,53 @@ Library errors become CLI errors here and only here: one line on stderr, exit co
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from . import __version__
 
+try:  # typer 0.2x parses with its own copy of click, and raises that copy's exceptions
+    from typer._click import exceptions as clicks
+except ImportError:  # older typer: click itself
+    from click import exceptions as clicks  # type: ignore[no-redef]
+
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (unknown command or option, a missing argument, a value of the wrong type) as one line on
+    stderr with exit code 2, like every other error here, instead of click's usage block in a drawn box: a
+    cron mail, a journal or a script reads `marketrec: error: No such option: --bogus (see marketrec build
+    --help)`."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            # Not standalone: click raises its errors here instead of printing them, and returns exit codes.
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except clicks.NoArgsIsHelpError as e:  # `marketrec` alone: the help is the answer
+            e.show()
+            sys.exit(e.exit_code)
+        except clicks.UsageError as e:
+            hint = f" (see {e.ctx.command_path} --help)" if e.ctx is not None else ""
+            typer.echo(f"marketrec: error: {' '.join(e.format_message().split())}{hint}", err=True)
+            sys.exit(e.exit_code)
+        except clicks.ClickException as e:
+            typer.echo(f"marketrec: error: {' '.join(e.format_message().split())}", err=True)
+            sys.exit(e.exit_code)
+        except typer.Abort:
+            typer.echo("marketrec: aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
     name="marketrec",
+    cls=OneLineErrors,
     help="Record a market and an account, exactly and politely; query them with SQL and pandas.",
     no_args_is_help=True,
     add_completion=False,
@@ -45,7 +83,7 @@ def root(
 @app.command()
 def emulator(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = 8080,
+    port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.", min=0, max=65535)] = 8080,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic market, accounts, keys and faults.")] = 1,
     replay: Annotated[
         Path | None, typer.Option(help="Serve real trades from this file (bitcoincharts CSV, Mt.Gox JSON).")
@@ -168,9 +206,15 @@ def collect(
 
     cfg = _load(config)
     try:
-        seconds = parse_duration(duration) if duration else None
+        seconds = parse_duration(duration) if duration is not None else None
     except ValueError:
         raise fail(f"--duration: {duration!r} is not a duration like 90s, 10m or 1h") from None
+    # A run of no time would record nothing and exit 0, and a status line every 0 s is a busy loop: both are
+    # mistakes to say, not to do.
+    if seconds == 0:
+        raise fail("--duration: must be longer than 0s (omit it to run until stopped)")
+    if not status_every > 0:
+        raise fail(f"--status-every: must be a positive number of seconds, got {status_every}")
     try:
         log.configure()
         asyncio.run(service.collect(cfg, duration_s=seconds, status_every_s=status_every))
@@ -193,14 +237,19 @@ def backfill_trades(
     import asyncio
 
     from collector import log, service
-    from collector.backfill import parse_point
+    from collector.config import RULES
 
     from .progress import tid_progress
 
     cfg = _load(config)
+    start = _point("--since", since)
+    stop = _point("--until", until)
+    if start is not None and stop is not None and stop < start:
+        raise fail(f"--until {until} is before --since {since}: nothing to fetch")
+    rules = RULES[cfg.exchange.name]
+    if market.upper() not in rules.pairs:  # before the collector starts: its log lines would bury this one
+        raise fail(f"--market: {market!r} is not a pair {cfg.exchange.name} lists ({rules.pair_hint})")
     try:
-        start = parse_point(since) if since else None
-        stop = parse_point(until) if until else None
         log.configure()
         with tid_progress(f"backfill {market}", start, stop) as advance:
             results = asyncio.run(service.backfill(cfg, market.upper(), start, stop, advance))
@@ -209,6 +258,17 @@ def backfill_trades(
     for r in results:
         typer.echo(f"{r.market}: {r.pages} pages, {r.trades} trades, tids {r.first_tid}..{r.last_tid}"
                    + (f"; stopped: {r.gap}" if r.gap else ""))
+
+
+def _point(option: str, text: str | None) -> int | None:
+    """A backfill bound, or a one-line error naming the option."""
+    from collector.backfill import parse_point
+    from collector.errors import ConfigError
+
+    try:
+        return parse_point(text) if text is not None else None
+    except ConfigError as e:
+        raise fail(f"{option}: {e}") from None
 
 
 @app.command()
@@ -251,12 +311,13 @@ def compact(config: ConfigOption) -> None:
 
     Example: marketrec compact --config marketrec.toml
     """
-    from collector import service
+    from collector import log, service
 
     from .progress import count_progress
 
     cfg = _load(config)
     try:
+        log.configure()  # damaged files set aside are reported as log lines
         with count_progress("compact") as advance:
             result = service.compact(cfg, advance)
     except _collector_errors() as e:
@@ -302,6 +363,11 @@ def build(
     from .progress import step_progress
 
     target = _warehouse(data, warehouse)
+    # A local root without raw/ is a mistyped --data far more often than a store not yet written to (the
+    # collector makes raw/ when it starts): building there would make an empty warehouse and exit 0.
+    if "://" not in data and Path(data).is_dir() and not (Path(data) / "raw").is_dir():
+        raise fail(f"data root {data}: no raw store here (no raw/ directory); --data is the collector's "
+                   "[storage] root")
     try:
         with step_progress("build") as advance:
             result = run_build(data, target, full=full, progress=advance)

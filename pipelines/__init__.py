@@ -20,12 +20,15 @@ Tables (every column is documented in pipelines/sql/*.sql and the README):
     depth_levels    snapshot_id, exchange, market, received_at, side ('ask'|'bid'), price, amount, stamp
     book_top        snapshot_id, exchange, market, received_at, best_bid, best_ask, spread, mid,
                     bid_amount_1pct, ask_amount_1pct, bid_amount_5pct, ask_amount_5pct
-    account_ledger  exchange, account, currency, idx, ts, type, value, balance, info, tid, order_id, record_id
+    account_ledger  exchange, account, currency, idx, ts, type, value, delta, balance, info, tid, order_id,
+                    record_id, fee, idx_series, entry_id, ref_id
     account_trades  exchange, account, tid, ts, side ('buy'|'sell'), amount, price, price_currency,
                     quote_amount, fee, fee_currency, order_id
     balances        exchange, account, currency, ts, balance, source ('ledger'|'info')
     ohlc            exchange, market, interval, bucket, open, high, low, close, volume, quote_volume, vwap,
                     trades, volume_primary, quote_volume_primary
+    exchange_ohlc   exchange, market, minutes, bucket, open, high, low, close, vwap, volume, trades,
+                    received_at, record_id (the bars an exchange reports itself: Kraken's OHLC)
     coverage, gaps  from the collector's data/meta/*.parquet
     quarantine      record_id, exchange, endpoint, market, api_version, received_at, http_status,
                     error_class, reason, file

@@ -7,8 +7,9 @@ a half-built file.
 
 Incremental by default: raw files already loaded (by path and sha256) are not read again, and
 records already loaded (by record_id: compaction rewrites records into new files) are not parsed
-again. A file whose bytes do not match its manifest's sha256 is set aside (`raw_file_problems`)
-and the rest is processed.
+again. A file whose bytes do not match its manifest's sha256, that is no readable Parquet file of
+raw records, or whose manifest cannot be read, is set aside (`raw_file_problems`, and one line each
+in `BuildResult.files_set_aside`) and the rest is processed; a later build looks at it again.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from .rawfiles import RawFile, RawRoot
 WAREHOUSE_NAME = "warehouse.duckdb"
 # The shape of the tables the models make. A warehouse of another shape (an older marketrec's) is
 # rebuilt from the raw store, which is the record; the warehouse is derived from it.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RAW_COLUMNS = ["record_id", "exchange", "endpoint", "market", "api_version", "method", "path", "params", "sent_at",
                "received_at", "latency_us", "http_status", "error_class", "body", "collector_run"]
 Progress = Callable[[str, int, int], None]  # (step, done, total)
@@ -48,7 +49,7 @@ CREATE TABLE IF NOT EXISTS _warehouse (schema_version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS _builds (started_at TIMESTAMPTZ NOT NULL, seconds DOUBLE NOT NULL, files BIGINT NOT NULL,
     records BIGINT NOT NULL, quarantined BIGINT NOT NULL, full_build BOOLEAN NOT NULL);
 COMMENT ON TABLE raw_file_problems IS
-    'Raw files set aside by a build (unreadable, or bytes unlike the manifest''s sha256)';
+    'Raw files the last build set aside (unreadable, or bytes unlike the manifest''s sha256)';
 """
 _RAW_NEW_DDL = """CREATE OR REPLACE TEMP TABLE raw_new (record_id VARCHAR, exchange VARCHAR, endpoint VARCHAR,
     market VARCHAR, api_version TINYINT, method VARCHAR, path VARCHAR, params VARCHAR, sent_at TIMESTAMPTZ,
@@ -128,21 +129,25 @@ def build(root: str | Path = "data", warehouse: str | Path | None = None, *, ful
         # Row order is not data here (every model orders by what it means); unordered inserts run in parallel.
         con.execute("SET preserve_insertion_order = false")
         t = time.perf_counter()
-        files = raw.files()
+        set_aside: list[tuple[str, str]] = []  # (path, why): a manifest that cannot be read sets its partition aside
+        files = raw.files(set_aside)
         loaded = set(con.execute("SELECT path, sha256 FROM _loaded_files").fetchall())
         new = [f for f in files if (f.path, f.sha256) not in loaded]
-        good, set_aside = _verified(raw, new, progress)
+        good, bad = _verified(raw, new, progress)
+        set_aside += bad
         timings["discover"] = time.perf_counter() - t
-        con.execute("BEGIN TRANSACTION")
-        _stage_raw(con, raw, good)
-        _stage_meta(con, raw)
-        for i, model in enumerate(models):
-            if progress:
-                progress(model.name, i, len(models))
-            t = time.perf_counter()
-            _run(con, model)
-            timings[model.name] = time.perf_counter() - t
-        records, quarantined = _bookkeep(con, good, set_aside)
+        try:
+            records, quarantined = _transaction(con, raw, models, good, set_aside, progress, timings)
+        except (duckdb.Error, ModelError):
+            # A file can pass the checks above and still hold a damaged page (its manifest written after the
+            # damage): DuckDB fails on it mid-build. Only then is every new file read whole, to find it.
+            _rollback(con)
+            damaged = _damaged(raw, good)
+            if not damaged:
+                raise
+            good = [f for f in good if f.path not in dict(damaged)]
+            set_aside += damaged
+            records, quarantined = _transaction(con, raw, models, good, set_aside, progress, timings)
         con.execute("DELETE FROM _warehouse")
         con.execute("INSERT INTO _warehouse VALUES (?)", [SCHEMA_VERSION])
         con.execute("COMMIT")
@@ -159,8 +164,10 @@ def build(root: str | Path = "data", warehouse: str | Path | None = None, *, ful
     finally:
         con.close()
     if full:
-        os.replace(path, target)
+        # The old warehouse's WAL goes first: replayed against the new file it would corrupt it, and a kill
+        # between the two steps leaves the old warehouse as of its last checkpoint, which a build catches up.
         Path(str(target) + ".wal").unlink(missing_ok=True)
+        os.replace(path, target)
     if progress:
         progress("done", len(models), len(models))
     return BuildResult(target, full, len(good), records, quarantined, tuple(f"{p}: {why}" for p, why in set_aside),
@@ -203,10 +210,59 @@ def _file_problem(filesystem: pafs.FileSystem, f: RawFile) -> str | None:
                 digest.update(chunk)
                 size += len(chunk)
     except (OSError, pa.ArrowException) as exc:
-        return f"cannot be read ({exc})"
-    if size != f.bytes or digest.hexdigest() != f.sha256:
-        return f"its {size} bytes do not match the manifest ({f.bytes} bytes, sha256 {f.sha256[:12]}...)"
+        return f"cannot be read ({_one_line(exc)})"
+    if size != f.bytes:
+        return f"its {size} bytes do not match the manifest ({f.bytes} bytes)"
+    if digest.hexdigest() != f.sha256:
+        return (f"its bytes do not match the manifest (sha256 {digest.hexdigest()[:12]}..., "
+                f"the manifest says {f.sha256[:12]}...)")
+    # The manifest vouches for the bytes, but DuckDB would still stop the whole build on a file that is no
+    # Parquet file of raw records (a manifest rewritten after damage, a file some other tool put there).
+    # The footer is a few KB at the end: reading it costs little beside the sha256 of the whole file.
+    try:
+        meta = pq.read_metadata(f.path, filesystem=filesystem)
+    except (OSError, pa.ArrowException) as exc:
+        return f"is not a readable Parquet file ({_one_line(exc)})"
+    missing = [c for c in RAW_COLUMNS if c not in meta.schema.names]
+    if missing:
+        return f"is not a raw records file (no column {', '.join(missing)})"
+    if meta.num_rows != f.rows:
+        return f"holds {meta.num_rows} rows, the manifest says {f.rows}"
     return None
+
+
+def _damaged(raw: RawRoot, files: list[RawFile]) -> list[tuple[str, str]]:
+    """The files whose pages do not decode, each with why: every row group of every column read."""
+    damaged = []
+    for f in files:
+        try:
+            parquet = pq.ParquetFile(f.path, filesystem=raw.filesystem)
+            for group in range(parquet.num_row_groups):
+                parquet.read_row_group(group)  # one group at a time: a file of bodies may be large
+        except (OSError, pa.ArrowException) as exc:
+            damaged.append((f.path, f"is not a readable Parquet file ({_one_line(exc)})"))
+    return damaged
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line: pyarrow's and DuckDB's may run over several."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _transaction(con: duckdb.DuckDBPyConnection, raw: RawRoot, models: list[Model], good: list[RawFile],
+                 set_aside: list[tuple[str, str]], progress: Progress | None,
+                 timings: dict[str, float]) -> tuple[int, int]:
+    """Stage the good files, run every model, and record what was loaded and set aside; the caller commits."""
+    con.execute("BEGIN TRANSACTION")
+    _stage_raw(con, raw, good)
+    _stage_meta(con, raw)
+    for i, model in enumerate(models):
+        if progress:
+            progress(model.name, i, len(models))
+        t = time.perf_counter()
+        _run(con, model)
+        timings[model.name] = time.perf_counter() - t
+    return _bookkeep(con, good, set_aside)
 
 
 def _stage_raw(con: duckdb.DuckDBPyConnection, raw: RawRoot, files: list[RawFile]) -> None:
@@ -275,6 +331,9 @@ def _bookkeep(con: duckdb.DuckDBPyConnection, files: list[RawFile],
     if files:
         con.executemany("INSERT INTO _loaded_files VALUES (?, ?, ?, now())",
                         [(f.path, f.sha256, f.rows) for f in files])
+    # What is wrong now: a file set aside is never marked loaded, so every build looks at it again and the last
+    # build's findings replace the earlier ones (a repaired file's row goes when it loads, a bad one stays once).
+    con.execute("DELETE FROM raw_file_problems")
     for path, problem in set_aside:
         con.execute("INSERT INTO raw_file_problems VALUES (?, ?, now())", [path, problem])
     con.execute("INSERT INTO _loaded_records SELECT record_id FROM raw_pick")

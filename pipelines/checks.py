@@ -2,7 +2,8 @@
 
     low <= open, close <= high (ohlc_bounds); one row per tid (duplicate_tids); each ledger balance
     the previous one plus the entry's delta (ledger_continuity); bars equal to a recomputation from
-    trades (ohlc_recomputed); no hole in the fetched trade ranges that is not a gap (coverage_holes).
+    trades (ohlc_recomputed); no hole in the fetched trade ranges that is not a gap (coverage_holes);
+    1-minute bars equal to the exchange's own where our trades cover the minute (ohlc_exchange_bars).
 """
 
 from __future__ import annotations

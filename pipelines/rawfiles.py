@@ -63,8 +63,12 @@ class RawRoot:
         parent = self.raw_dir.rsplit("/", 1)[0] if "/" in self.raw_dir else ""
         return _join(parent, "meta")
 
-    def files(self) -> list[RawFile]:
-        """Every file the manifests list, sorted by partition and name. An absent raw/ is an empty store."""
+    def files(self, problems: list[tuple[str, str]] | None = None) -> list[RawFile]:
+        """Every file the manifests list, sorted by partition and name. An absent raw/ is an empty store.
+
+        A manifest that cannot be read raises RawStoreError; given `problems`, it is appended there instead,
+        as (path, why), and its partition's files are left out, so that the rest can be built.
+        """
         try:
             infos = self.filesystem.get_file_info(pafs.FileSelector(self.raw_dir, recursive=True, allow_not_found=True))
         except (OSError, pa.ArrowException) as exc:
@@ -72,7 +76,12 @@ class RawRoot:
         found: list[RawFile] = []
         for info in infos:
             if info.base_name == MANIFEST_NAME and info.type == pafs.FileType.File:
-                found += self._manifest_files(info.path)
+                try:
+                    found += self._manifest_files(info.path)
+                except RawStoreError as exc:
+                    if problems is None:
+                        raise
+                    problems.append((info.path, str(exc).removeprefix(f"{info.path}: ")))
         return sorted(found)
 
     def _manifest_files(self, path: str) -> list[RawFile]:

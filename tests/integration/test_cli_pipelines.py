@@ -53,7 +53,7 @@ def test_build_check_and_query_work_on_a_recorded_data_root(data: Path) -> None:
     assert (data / "warehouse.duckdb").exists()
     checked = marketrec("check", "--data", str(data))
     assert checked.returncode == 0, checked.stdout
-    assert checked.stdout.count("ok   ") == 5
+    assert checked.stdout.count("ok   ") == 6
     table = marketrec("query", "--data", str(data), "SELECT tid, price FROM trades ORDER BY tid")
     assert table.returncode == 0 and "1357034400000000  13.50000000" in table.stdout and "(3 rows)" in table.stdout
     csv = marketrec("query", "--data", str(data), "-f", "csv",

@@ -37,7 +37,7 @@ COMMENT ON COLUMN open_orders.market IS 'Market, item then currency, e.g. BTCUSD
 COMMENT ON COLUMN open_orders.status IS 'Order status as the exchange sent it';
 COMMENT ON COLUMN open_orders.placed_at IS 'When the order was placed, UTC';
 COMMENT ON COLUMN quarantine.exchange IS 'Exchange name, e.g. mtgox';
-COMMENT ON COLUMN quarantine.endpoint IS 'The collector''s endpoint name (trades, ticker, depth, full_depth, wallet_history, info, orders)';
+COMMENT ON COLUMN quarantine.endpoint IS 'The collector''s endpoint name (trades, ticker, depth, full_depth, wallet_history, info, orders; Kraken: ohlc, ledgers, trades_history, balance, time, asset_pairs)';
 COMMENT ON COLUMN quarantine.market IS 'Market, item then currency, e.g. BTCUSD';
 COMMENT ON COLUMN quarantine.api_version IS 'API version of the call (0, 1 or 2)';
 COMMENT ON COLUMN quarantine.received_at IS 'When the answer arrived, UTC, microseconds';

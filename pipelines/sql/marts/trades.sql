@@ -25,7 +25,7 @@ COMMENT ON TABLE trades_stored IS 'The storage of trades (query the view trades)
 COMMENT ON COLUMN trades_stored.tid IS 'Trade id';
 COMMENT ON COLUMN trades_stored.ts_offset_us IS 'The trade''s time in µs since the epoch minus tid (0 since June 2011)';
 COMMENT ON COLUMN trades_stored.price_units IS 'Price as an integer of 10^-price_decimals units of price_currency';
-COMMENT ON COLUMN trades_stored.price_decimals IS 'Decimals of price_units (Mt.Gox: 5, 3 for JPY and SEK)';
+COMMENT ON COLUMN trades_stored.price_decimals IS 'Decimals of price_units (Mt.Gox: 5, 3 for JPY and SEK; Kraken: the price string''s)';
 COMMENT ON COLUMN trades_stored.amount_units IS 'Amount as an integer of 10^-amount_decimals units of item';
 COMMENT ON COLUMN trades_stored.amount_decimals IS 'Decimals of amount_units (8 for BTC)';
 COMMENT ON COLUMN trades_stored.side IS 'As in trades';
@@ -43,11 +43,11 @@ SELECT exchange, market, tid,
     coalesce(price_currency, substr(market, 4)) AS price_currency, coalesce(item, left(market, 3)) AS item
 FROM trades_stored;
 COMMENT ON VIEW trades IS 'Public trades, one row per (exchange, market, tid), exact';
-COMMENT ON COLUMN trades.tid IS 'Trade id: small sequential integers before 2011-06-26, the time in microseconds after';
+COMMENT ON COLUMN trades.tid IS 'Trade id. Mt.Gox: small sequential integers before 2011-06-26, the time in microseconds after; Kraken: trade_id';
 COMMENT ON COLUMN trades.ts IS 'Time of the trade, UTC, microseconds (seconds only before June 2011)';
 COMMENT ON COLUMN trades.price IS 'Price in price_currency per unit of item, exact (from price_int and the currency scale)';
 COMMENT ON COLUMN trades.amount IS 'Amount of item traded, exact (from amount_int, 1e8 per BTC)';
-COMMENT ON COLUMN trades.side IS 'Mt.Gox trade_type: bid (the taker bought) or ask (the taker sold); NULL when not sent';
+COMMENT ON COLUMN trades.side IS 'bid (the taker bought) or ask (the taker sold): Mt.Gox trade_type, Kraken b or s; NULL when not sent';
 COMMENT ON COLUMN trades."primary" IS 'false for the copy of a fill between two currencies in the second feed; NULL when not sent (v0)';
 COMMENT ON COLUMN trades.properties IS 'limit, market, and mixed_currency for fills between currencies';
 COMMENT ON COLUMN trades.price_currency IS 'Currency of price';

@@ -30,10 +30,13 @@ SELECT record_id, exchange, received_at, collector_run, i.Login AS account,
         THEN 'info: the ' || w.key || ' wallet has no valid Balance' END AS problem
 FROM wallets
 UNION ALL BY NAME
-SELECT record_id, exchange, received_at, collector_run, unnest([
-    {'currency': 'BTC', 'balance': TRY_CAST(f.btcs AS DECIMAL(18, 8))},
-    {'currency': 'USD', 'balance': TRY_CAST(f.usds AS DECIMAL(18, 8))}], recursive := true)
-FROM funds WHERE f.btcs IS NOT NULL OR f.usds IS NOT NULL
+SELECT record_id, exchange, received_at, collector_run, currency, balance,
+    -- balances.balance is NOT NULL: funds that are no amount reject the answer rather than stop the build.
+    CASE WHEN balance IS NULL THEN 'info: the ' || currency || ' funds are no valid amount' END AS problem
+FROM (SELECT record_id, exchange, received_at, collector_run, unnest([
+          {'currency': 'BTC', 'balance': TRY_CAST(f.btcs AS DECIMAL(18, 8))},
+          {'currency': 'USD', 'balance': TRY_CAST(f.usds AS DECIMAL(18, 8))}], recursive := true)
+      FROM funds WHERE f.btcs IS NOT NULL OR f.usds IS NOT NULL)
 UNION ALL BY NAME
 SELECT record_id, exchange, received_at, collector_run,
     CASE WHEN payload IS NULL THEN 'info: the body is not UTF-8 text'

@@ -32,7 +32,7 @@ orders AS (
     FROM (SELECT *, unnest(v0) AS o FROM parsed WHERE v0 IS NOT NULL)
 )
 SELECT record_id, exchange, received_at, collector_run, oid AS order_id, item || currency AS market,
-    type AS side, status, utc_us(TRY_CAST(date AS BIGINT) * 1000000) AS placed_at,
+    type AS side, status, utc_s(TRY_CAST(date AS BIGINT)) AS placed_at,
     TRY_CAST(amount AS DECIMAL(18, 8)) AS amount, TRY_CAST(price AS DECIMAL(18, 8)) AS price,
     CASE WHEN oid IS NULL THEN 'orders: an order without an oid'
          WHEN TRY_CAST(amount AS DECIMAL(18, 8)) IS NULL THEN 'orders: order ' || oid || ' has no valid amount' END

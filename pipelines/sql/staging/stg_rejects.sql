@@ -1,5 +1,5 @@
 -- stg_rejects: the new records that go to quarantine, each once, with the first reason found.
--- depends_on: stg_responses, stg_trades, stg_ticker, stg_depth_levels, stg_depth_snapshots, stg_wallet_history, stg_info, stg_orders
+-- depends_on: stg_responses, stg_trades, stg_ticker, stg_depth_levels, stg_depth_snapshots, stg_wallet_history, stg_info, stg_orders, stg_account_trades, stg_exchange_ohlc, stg_kraken_time, stg_kraken_asset_pairs
 --
 -- A record is loaded whole or not at all: one bad trade sets aside its page, so a table never holds
 -- half an answer. Marts skip every record listed here.
@@ -12,5 +12,9 @@ WITH problems AS (
     UNION ALL SELECT record_id, problem, 1 FROM stg_wallet_history WHERE problem IS NOT NULL
     UNION ALL SELECT record_id, problem, 1 FROM stg_info WHERE problem IS NOT NULL
     UNION ALL SELECT record_id, problem, 1 FROM stg_orders WHERE problem IS NOT NULL
+    UNION ALL SELECT record_id, problem, 1 FROM stg_account_trades WHERE problem IS NOT NULL
+    UNION ALL SELECT record_id, problem, 1 FROM stg_exchange_ohlc WHERE problem IS NOT NULL
+    UNION ALL SELECT record_id, problem, 1 FROM stg_kraken_time WHERE problem IS NOT NULL
+    UNION ALL SELECT record_id, problem, 1 FROM stg_kraken_asset_pairs WHERE problem IS NOT NULL
 )
 SELECT record_id, arg_min(problem, step) AS reason FROM problems GROUP BY record_id

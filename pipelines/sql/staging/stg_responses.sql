@@ -5,7 +5,9 @@
 -- a record of an endpoint no staging model reads is set aside too, so nothing vanishes silently.
 SELECT record_id, exchange, endpoint, market, api_version, received_at, http_status, error_class, file,
     'error response (' || error_class || ')'
-        || coalesce(': ' || left(try(json_extract_string(try(decode(body)), '$.error')), 200), '') AS reason
+        -- `error` as Mt.Gox and Kraken send it; `errors`, the structured objects of Kraken's newer error answers.
+        || coalesce(': ' || left(coalesce(try(json_extract_string(try(decode(body)), '$.error')),
+                                          try(json_extract_string(try(decode(body)), '$.errors'))), 200), '') AS reason
 FROM raw_new
 WHERE error_class IS NOT NULL
 UNION ALL
