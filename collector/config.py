@@ -74,10 +74,18 @@ class MarketConfig:
 class AccountConfig:
     wallet_history: tuple[str, ...]  # currencies whose wallet history is paged
     every_s: float | None  # wallet-history paging; None when wallet_history is empty
-    info_s: float | None  # info snapshot (balances, rights, fee); None = not polled
-    orders_s: float | None  # open-orders snapshot; None = not polled
-    # Every [account] endpoint polled on an interval, info and orders included: (endpoint, seconds)
+    # Every [account] endpoint polled on an interval (Mt.Gox info and orders, Kraken ledgers...): (endpoint, seconds)
     polls: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def info_s(self) -> float | None:
+        """Mt.Gox's info snapshot (balances, rights, fee): seconds between polls, None = not polled."""
+        return dict(self.polls).get("info")
+
+    @property
+    def orders_s(self) -> float | None:
+        """Mt.Gox's open-orders snapshot: seconds between polls, None = not polled."""
+        return dict(self.polls).get("orders")
 
 
 @dataclass(frozen=True)
@@ -623,9 +631,7 @@ def _account(doc: Mapping[str, Any], problems: _Problems, limits: _Limits | None
         problems.add("[account]", f"polls nothing ({what}{' or '.join(polled)})")
     if bad:
         return None
-    seconds_of = dict(polls)
-    return AccountConfig(currencies or (), every if currencies else None, seconds_of.get("info"),
-                         seconds_of.get("orders"), tuple(polls))
+    return AccountConfig(currencies or (), every if currencies else None, tuple(polls))
 
 
 def _storage(doc: Mapping[str, Any], ctx: _Context) -> StorageConfig | None:

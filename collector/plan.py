@@ -34,12 +34,12 @@ class Plan:
 def plan(
     adapter: ExchangeAdapter, version: int, *, base_url: str, key_fingerprint: str, min_interval_s: float,
     heavy_per_hour: int, global_rps: float, markets: Mapping[str, Mapping[str, float]],
-    wallet_history: tuple[str, ...] = (), history_every_s: float = 0.0, info_s: float = 0.0, orders_s: float = 0.0,
-    polls: Mapping[str, float] | None = None, source: str = "config",
+    wallet_history: tuple[str, ...] = (), history_every_s: float = 0.0, polls: Mapping[str, float] | None = None,
+    source: str = "config",
 ) -> Plan:
     """The tasks a configuration asks for. Raises ConfigError for an endpoint the version lacks.
 
-    `polls`: account endpoints polled every so many seconds (info_s and orders_s are two of them, by name).
+    `polls`: account endpoints polled every so many seconds, by name.
     """
     tasks: list[Task] = []
 
@@ -58,9 +58,8 @@ def plan(
     for cur in wallet_history:
         spec = spec_for(paged or "wallet_history", f"[account].{paged or 'wallet_history'}")
         tasks.append(Task(f"{spec.name}:{cur}", spec.name, "-", history_every_s, spec.priority, currency=cur))
-    every_of = {"info": info_s, "orders": orders_s, **(polls or {})}
-    for name, every in every_of.items():
-        if every and every > 0:
+    for name, every in (polls or {}).items():
+        if every > 0:
             spec = spec_for(name, f"[account].{name}")
             tasks.append(Task(f"{name}:-", name, "-", every, spec.priority))
     host = urlsplit(base_url).netloc

@@ -24,11 +24,8 @@ from typing import Any
 
 import orjson
 
-from collector.journal import Journal
-from collector.rawstore import RawStore
 from collector.record import EXCHANGE_ERROR, RawRecord
-from collector.state import State
-from tests.pipelines_harness import LATENCY_US, RUN_ID
+from tests.pipelines_harness import LATENCY_US, RUN_ID, write_records
 
 # marketrec's market -> Kraken's altname, what a request's pair= says (the contract's market table).
 ALTNAMES = {"BTCUSD": "XBTUSD", "BTCEUR": "XBTEUR", "ETHUSD": "ETHUSD", "ETHEUR": "ETHEUR", "ETHBTC": "ETHXBT"}
@@ -104,17 +101,7 @@ def raw_record(response: KrakenResponse, run_id: str = RUN_ID) -> RawRecord:
 
 def write_raw(root: Path, responses: Iterable[KrakenResponse], run_id: str = RUN_ID) -> list[RawRecord]:
     """Journal the responses, roll the segment into raw Parquet under `root`; the records as stored."""
-    journal = Journal(root / "journal", run_id=run_id)
-    stored = [journal.append(raw_record(r, run_id)) for r in responses]
-    closed = journal.close()
-    if closed is not None:
-        RawStore(str(root)).ingest_segment(closed)
-    state = State(root / "state" / "collector.sqlite")
-    try:
-        state.export(root / "meta")
-    finally:
-        state.close()
-    return stored
+    return write_records(root, (raw_record(r, run_id) for r in responses), run_id)
 
 
 # --- exact JSON -----------------------------------------------------------------------------------------------------

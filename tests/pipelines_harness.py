@@ -69,8 +69,14 @@ def raw_record(response: Response, run_id: str = RUN_ID) -> RawRecord:
 
 def write_raw(root: Path, responses: Iterable[Response], run_id: str = RUN_ID) -> list[RawRecord]:
     """Journal the responses, roll the segment into raw Parquet under `root`; the records as stored."""
+    return write_records(root, (raw_record(r, run_id) for r in responses), run_id)
+
+
+def write_records(root: Path, records: Iterable[RawRecord], run_id: str = RUN_ID) -> list[RawRecord]:
+    """Journal the records, roll the segment into raw Parquet under `root` and export the (empty) coverage and
+    gaps, as a collector does when it stops; the records as stored."""
     journal = Journal(root / "journal", run_id=run_id)
-    stored = [journal.append(raw_record(r, run_id)) for r in responses]
+    stored = [journal.append(record) for record in records]
     closed = journal.close()
     if closed is not None:
         RawStore(str(root)).ingest_segment(closed)

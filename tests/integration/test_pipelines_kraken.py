@@ -546,3 +546,15 @@ def test_ccxts_2024_answers_load_with_their_8_element_trade_rows_and_string_ohlc
     assert rows(wh, "SELECT minutes, count(*), max(epoch_us(bucket)) FROM exchange_ohlc GROUP BY 1") == [
         (60, 5, 1706641200 * 10**6)]
     assert failing(wh) == {}
+
+
+def test_a_book_level_priced_beyond_any_real_book_sets_its_answer_aside_and_the_build_goes_on(tmp_path: Path) -> None:
+    # A mutated capture once made book_top's mid arithmetic overflow DECIMAL(38) and abort the build.
+    huge = answer({"XXBTZUSD": {"asks": [["99999999999999999999999999999.00000000", "0.5", 1710327959]],
+                                "bids": [["73380.60000", "1.250", 1710327958]]}})
+    good = answer({"XXBTZUSD": {"asks": [["73380.70000", "0.500", 1710327959]],
+                                "bids": [["73380.60000", "1.250", 1710327958]]}})
+    wh = built(tmp_path, [kraken("depth", huge, T0), kraken("depth", good, T0 + 1)])
+    [(_, _, reason)] = quarantined(wh)
+    assert "beyond any real book" in reason
+    assert rows(wh, "SELECT count(*) FROM book_top") == [(1,)]

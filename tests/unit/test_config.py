@@ -77,8 +77,7 @@ def test_the_example_parses_into_the_expected_dataclasses() -> None:
             use_tonce=False,
         ),
         markets=(MarketConfig("BTCUSD", (("ticker", 10.0), ("depth", 30.0), ("full_depth", 900.0), ("trades", 10.0))),),
-        account=AccountConfig(wallet_history=("BTC", "USD"), every_s=300.0, info_s=300.0, orders_s=60.0,
-                              polls=(("info", 300.0), ("orders", 60.0))),
+        account=AccountConfig(wallet_history=("BTC", "USD"), every_s=300.0, polls=(("info", 300.0), ("orders", 60.0))),
         credentials=Credentials(KEY, SECRET),
         storage=StorageConfig(
             root="data",
@@ -91,6 +90,8 @@ def test_the_example_parses_into_the_expected_dataclasses() -> None:
         ),
         path=None,
     )
+    account = parse(EXAMPLE).account
+    assert (account.info_s, account.orders_s) == (300.0, 60.0)
 
 
 def test_a_market_answers_its_interval_per_endpoint_and_none_for_one_not_polled() -> None:
