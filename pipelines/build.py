@@ -34,7 +34,7 @@ from .rawfiles import RawFile, RawRoot
 WAREHOUSE_NAME = "warehouse.duckdb"
 # The shape of the tables the models make. A warehouse of another shape (an older marketrec's) is
 # rebuilt from the raw store, which is the record; the warehouse is derived from it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 RAW_COLUMNS = ["record_id", "exchange", "endpoint", "market", "api_version", "method", "path", "params", "sent_at",
                "received_at", "latency_us", "http_status", "error_class", "body", "collector_run"]
 Progress = Callable[[str, int, int], None]  # (step, done, total)

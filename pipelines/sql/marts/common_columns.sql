@@ -52,5 +52,5 @@ COMMENT ON COLUMN trades.exchange IS 'Exchange name, e.g. mtgox';
 COMMENT ON COLUMN trades.market IS 'Market, item then currency, e.g. BTCUSD';
 COMMENT ON COLUMN trades_stored.exchange IS 'Exchange name, e.g. mtgox';
 COMMENT ON COLUMN trades_stored.market IS 'Market, item then currency, e.g. BTCUSD';
-COMMENT ON COLUMN ohlc_stored.exchange IS 'Exchange name, e.g. mtgox';
-COMMENT ON COLUMN ohlc_stored.market IS 'Market, item then currency, e.g. BTCUSD';
+COMMENT ON COLUMN markets.exchange IS 'Exchange name, e.g. mtgox';
+COMMENT ON COLUMN markets.market IS 'Market, item then currency, e.g. BTCUSD';

@@ -19,8 +19,19 @@ CREATE TABLE IF NOT EXISTS trades_stored (
     "primary" BOOLEAN,
     properties VARCHAR,
     price_currency VARCHAR,
-    item VARCHAR
+    item VARCHAR,
+    market_key SMALLINT NOT NULL
 );
+-- A small integer per (exchange, market): the bars group by it, which is cheaper than two strings, and a
+-- constant per row group costs nothing to store.
+CREATE TABLE IF NOT EXISTS markets (
+    exchange VARCHAR NOT NULL,
+    market VARCHAR NOT NULL,
+    market_key SMALLINT NOT NULL PRIMARY KEY,
+    UNIQUE (exchange, market)
+);
+COMMENT ON TABLE markets IS 'Every (exchange, market) with trades, and the key trades_stored and ohlc_stored name it by';
+COMMENT ON COLUMN markets.market_key IS 'Its number, given in the order markets first appear (1, 2, ...)';
 COMMENT ON TABLE trades_stored IS 'The storage of trades (query the view trades): exact integers that compress well';
 COMMENT ON COLUMN trades_stored.tid IS 'Trade id';
 COMMENT ON COLUMN trades_stored.ts_offset_us IS 'The trade''s time in µs since the epoch minus tid (0 since June 2011)';
@@ -33,6 +44,7 @@ COMMENT ON COLUMN trades_stored."primary" IS 'As in trades';
 COMMENT ON COLUMN trades_stored.properties IS 'As in trades';
 COMMENT ON COLUMN trades_stored.price_currency IS 'As in trades; NULL when it is the market''s currency';
 COMMENT ON COLUMN trades_stored.item IS 'As in trades; NULL when it is the market''s item';
+COMMENT ON COLUMN trades_stored.market_key IS 'The (exchange, market) as numbered in markets';
 
 CREATE OR REPLACE VIEW trades AS
 SELECT exchange, market, tid,
@@ -60,6 +72,11 @@ SET VARIABLE trades_rowid_before = (SELECT coalesce(max(rowid), -1) FROM trades_
 SET VARIABLE trades_repeat = (SELECT count(*) <> count(DISTINCT (exchange, market, tid)) FROM stg_trades
                               WHERE problem IS NULL);
 
+INSERT INTO markets
+SELECT exchange, market, (SELECT coalesce(max(market_key), 0) FROM markets) + row_number() OVER (ORDER BY exchange, market)
+FROM (SELECT DISTINCT exchange, market FROM stg_trades WHERE problem IS NULL
+      EXCEPT SELECT exchange, market FROM markets);
+
 -- Trades arrive in tid order page by page; kept in that order, their integers pack tighter.
 SET preserve_insertion_order = true;
 
@@ -79,8 +96,8 @@ span AS (SELECT min(tid) AS low, max(tid) AS high FROM firsts)
 SELECT exchange, market, tid, ts_offset_us, price_units, price_decimals, amount_units, amount_decimals, side,
     "primary", properties,
     -- NULL when it is what the market's name says: a constant NULL costs nothing to store.
-    nullif(price_currency, substr(market, 4)) AS price_currency, nullif(item, left(market, 3)) AS item
-FROM firsts AS f
+    nullif(price_currency, substr(market, 4)) AS price_currency, nullif(item, left(market, 3)) AS item, m.market_key
+FROM firsts AS f JOIN markets AS m USING (exchange, market)
 WHERE NOT EXISTS (
     SELECT 1 FROM trades_stored AS t
     WHERE t.tid BETWEEN (SELECT low FROM span) AND (SELECT high FROM span)
@@ -90,5 +107,5 @@ SET preserve_insertion_order = false;
 
 -- The UTC days (since the epoch) this build's new trades fall on: the bars to recompute.
 CREATE OR REPLACE TEMP TABLE trades_new_days AS
-SELECT DISTINCT exchange, market, (tid + ts_offset_us) // 86400000000 AS day
+SELECT DISTINCT exchange, market, market_key, (tid + ts_offset_us) // 86400000000 AS day
 FROM trades_stored WHERE rowid > getvariable('trades_rowid_before');
