@@ -33,8 +33,9 @@ class BackfillResult:
     market: str
     pages: int
     trades: int
-    first_tid: int | None
-    last_tid: int | None
+    # The range crawled, (after, through], as the exchange's cursor counts (a tid for Mt.Gox, a ns `last` for Kraken)
+    after: int | None
+    through: int | None
     gap: str | None  # why it stopped early, when it did
 
 
@@ -65,7 +66,6 @@ async def backfill_trades(
     want = Want(budget_key=c.plan.budget_key, endpoint_key=f"trades:{market}", min_interval_s=c.plan.min_interval_s,
                 per_hour=None, global_rps=c.plan.global_rps)
     cursor, pages, trades, failures = since, 0, 0, 0
-    first: int | None = None
     gap: str | None = None
     while until is None or cursor < until:
         await take_slot(c.budget, want, c.mono)
@@ -94,12 +94,11 @@ async def backfill_trades(
                              max(page.times_us, default=None), len(page.tids), stored.record_id,
                              int(c.clock() * 1e6))
         trades += len(page.tids)
-        first = first if first is not None else (min(page.tids) if page.tids else None)
         cursor = new
         if progress:
             progress(cursor, until)
     _close_filled_gaps(c, market)
-    return BackfillResult(market, pages, trades, first, cursor if pages else None, gap)
+    return BackfillResult(market, pages, trades, since if pages else None, cursor if pages else None, gap)
 
 
 def _close_filled_gaps(c: Collector, market: str) -> None:

@@ -152,7 +152,6 @@ class Collector:
         self.clock = clock  # wall time: record times, nonces, segment names
         self.mono = machine_clock  # pacing: machine-wide, never steps with the wall clock
         self.rng = rng or random.Random()
-        self.policy = policy or BackoffPolicy()
         self.max_in_flight = max_in_flight
         self.status_every_s = status_every_s
         self.writev = writev
@@ -163,6 +162,7 @@ class Collector:
         self.adapter: ExchangeAdapter = REGISTRY[ex.name]
         # The private call counter of the account's tier (Kraken), shared through the budget by every process.
         self.counter = self.adapter.counters.get(ex.tier) if ex.tier else None
+        self.policy = policy or BackoffPolicy(cooloff_s=self.adapter.limits.cooloff_s)
         self.version = ex.api_version
         creds = config.credentials
         self.credentials = Credentials(creds.key, creds.secret) if creds else None
@@ -469,7 +469,12 @@ class Collector:
             return False
         self.journal.flush()  # the page is durable before the cursor moves past it
         now_us = int(self.clock() * 1e6)
-        after = since if since is not None else (min(page.tids) - 1 if page.tids else new)
+        if since is not None:
+            after = since
+        elif page.floor is not None:
+            after = min(page.floor, new)
+        else:
+            after = min(page.tids) - 1 if page.tids else new
         self.state.add_coverage(self.adapter.name, task.market, after, new,
                                 min(page.times_us) if page.times_us else None,
                                 max(page.times_us) if page.times_us else None, len(page.tids), stored.record_id, now_us,

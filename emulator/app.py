@@ -1,7 +1,9 @@
 """The ASGI face of the exchange: HTTP in, `Call`; `Reply`, HTTP out; and the request log.
 
-Kept thin on purpose: decisions live in `exchange.py`, so in-process tests
-(`httpx.ASGITransport`) and real TCP clients (uvicorn) meet the same exchange.
+Kept thin on purpose: decisions live in the exchange's front end (`exchange.py` for Mt.Gox,
+`kraken_exchange.py` for Kraken, picked in `faces.py`), so in-process tests (`httpx.ASGITransport`)
+and real TCP clients (uvicorn) meet the same exchange. The front end names its route and the
+headers that carry the API key and the signature.
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from .config import EmulatorConfig
-from .exchange import Call, Exchange, Reply
+from .exchange import Call, Reply
+from .faces import Face, make_face
 from .requestlog import RequestLog, RequestLogEntry, scrub_params
 
 Scope = MutableMapping[str, Any]
@@ -39,11 +41,13 @@ class DroppedResponse(Response):
         await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": True})
 
 
-def create_app(config: EmulatorConfig | None = None, *, exchange: Exchange | None = None) -> Starlette:
-    """One ASGI application serving /api/0, /api/1 and /api/2 like Mt.Gox did."""
+def create_app(config: EmulatorConfig | None = None, *, exchange: Face | None = None) -> Starlette:
+    """One ASGI application serving the configured exchange: /api/0, /api/1 and /api/2 like Mt.Gox did,
+    or /0/public and /0/private like Kraken."""
     config = config or EmulatorConfig()
-    ex = exchange or Exchange(config)
+    ex = exchange or make_face(config)
     log = RequestLog(config.request_log)
+    key_header, sign_header = ex.AUTH_HEADERS
 
     async def api(request: Request) -> Response:
         arrived = time.perf_counter()
@@ -56,10 +60,10 @@ def create_app(config: EmulatorConfig | None = None, *, exchange: Exchange | Non
             query=request.url.query,
             body=body,
             client=request.client.host if request.client else "-",
-            rest_key=request.headers.get("Rest-Key"),
-            rest_sign=request.headers.get("Rest-Sign"),
+            rest_key=request.headers.get(key_header),
+            rest_sign=request.headers.get(sign_header),
         )
-        reply = ex.handle(call) if call.version in (0, 1, 2) else ex.unknown_version(call)
+        reply = ex.handle(call)
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)
         response = _response(reply)
@@ -73,11 +77,10 @@ def create_app(config: EmulatorConfig | None = None, *, exchange: Exchange | Non
         return response
 
     async def not_found(request: Request) -> Response:
-        body = orjson.dumps({"result": "error", "error": "Method not found", "token": "unknown_method"})
-        return Response(body, status_code=404, media_type="application/json")
+        return Response(ex.not_found_body(), status_code=404, media_type="application/json")
 
     app = Starlette(routes=[
-        Route("/api/{version:int}/{path:path}", api, methods=["GET", "POST"]),
+        Route(ex.ROUTE, api, methods=["GET", "POST"]),
         Route("/{anything:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
     ])
     app.state.exchange = ex

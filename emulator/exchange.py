@@ -17,20 +17,18 @@ import orjson
 
 from . import account_views as av
 from . import market_views as mv
-from .account import Account, cancel_order, history_page, place_order
-from .account_seed import generate_accounts
-from .auth import ApiKey, Authenticator, default_keys, load_keys
-from .book import Book
+from .account import cancel_order, history_page, place_order
+from .auth import ApiKey, Authenticator
 from .config import EmulatorConfig
 from .errors import ApiError
 from .faults import MYSQL_ERROR, Fault, FaultInjector, error_body, html_error_page, parse_faults, truncate_body
 from .limits import CachedResponse, LimitPolicy, RateLimiter, ResponseCache, anti_ddos_page, too_many_requests_body
-from .market import DAY_US, Market
+from .market import DAY_US
 from .model import Trade
 from .money import FIAT
-from .replay import load_replay
 from .routes import Route, UnknownPair, UnknownRoute, resolve
-from .synthetic import SyntheticConfig, derive_rng
+from .synthetic import derive_rng
+from .world import World
 
 JSON = "application/json"
 PAGE_LIMIT = {0: 100, 1: 1000}  # trades per `since` page; v2 pages by 24 h of time instead
@@ -46,6 +44,7 @@ class Call:
     query: str
     body: bytes
     client: str
+    # The key and the signature headers: Rest-Key and Rest-Sign, or Kraken's API-Key and API-Sign.
     rest_key: str | None = None
     rest_sign: str | None = None
 
@@ -73,27 +72,19 @@ class Reply:
 class Exchange:
     """The whole emulated exchange: market, accounts, keys, limits, faults."""
 
-    def __init__(self, config: EmulatorConfig) -> None:
+    # What the app and the banner need of a face (emulator.faces): its name, address, route and auth headers.
+    TITLE = "Mt.Gox emulator"
+    URL_TEMPLATE = "http://{host}:{port}/api/{{0,1,2}}/"
+    ROUTE = "/api/{version:int}/{path:path}"
+    AUTH_HEADERS = ("Rest-Key", "Rest-Sign")
+
+    def __init__(self, config: EmulatorConfig, world: World | None = None) -> None:
         self.config = config
-        now_us = self.wall_us()
-        if config.replay is not None:
-            trades = load_replay(config.replay, currency=config.replay_currency)
-            self.market = Market.replay(trades, now_wall_us=now_us, seed=config.seed,
-                                        book_levels=config.book_levels, speed=config.speed)
-        else:
-            synth = SyntheticConfig(seed=config.seed, book_levels=config.book_levels)
-            origin_us = now_us if config.epoch is None else int(config.epoch * 1_000_000)
-            self.market = Market.synthetic(synth, now_wall_us=origin_us,
-                                           history_us=int(config.history_hours * 3600e6), speed=config.speed)
-        self.keys = load_keys(config.keys) if config.keys is not None else default_keys(config.seed)
+        self.world = world or World(config)
+        self.market, self.keys, self.accounts = self.world.market, self.world.keys, self.world.accounts
         self.auth = Authenticator(self.keys)
-        self.accounts = self._make_accounts()
-        self.market.on_book_refresh = self._restore_own_orders
-        # From an epoch in the past, the market catches up now: left to the first request, generating
-        # hours or days of trades would stall the event loop that times the clients' requests.
-        self.market.advance_wall(now_us)
         self.limiter = RateLimiter(LimitPolicy(
-            min_interval_s=config.min_interval_s, heavy_per_hour=config.heavy_per_hour,
+            min_interval_s=config.public_interval_s, heavy_per_hour=config.heavy_per_hour,
             violations_to_block=config.violations_to_block, violation_window_s=config.violation_window_s,
             cooloff_s=config.cooloff_s, block_style=config.block_style))
         self.cache = ResponseCache(config.cache_s)
@@ -101,38 +92,27 @@ class Exchange:
         self._oid_rng = derive_rng(config.seed, "oids")
         self._requests = 0
 
+    @staticmethod
+    def limits_text(config: EmulatorConfig) -> str:
+        return (f"limits: one request per endpoint every {config.public_interval_s:g} s, full depth "
+                f"{config.heavy_per_hour}/h, cache {config.cache_s:g} s; faults: {config.faults or 'none'}")
+
+    @staticmethod
+    def not_found_body() -> bytes:
+        return orjson.dumps({"result": "error", "error": "Method not found", "token": "unknown_method"})
+
     def inject_faults(self, spec: str) -> None:
         """Replace the fault plan while serving (`spec` as for --faults; "" for none): an outage that ends."""
         self.faults = FaultInjector(parse_faults(spec), self.config.seed)
 
     def wall_us(self) -> int:
-        return int(self.config.wall_clock() * 1_000_000)
-
-    def _make_accounts(self) -> dict[str, Account]:
-        names = sorted({k.account for k in self.keys})
-        m = self.market
-        busiest = max(m.feeds, key=lambda c: len(m.feeds[c].trades))
-        fiat = [busiest] + (["EUR"] if busiest != "EUR" and "EUR" in m.feeds else [])
-        history = [t for c in fiat for t in m.feeds[c].trades if t.primary]
-        history.sort(key=lambda t: t.tid)
-        start = history[0].time_us if history else m.now_us - DAY_US
-        rng = derive_rng(self.config.seed, "accounts")
-        return generate_accounts(rng, names, history, start, m.now_us, currencies=tuple(fiat))
-
-    def _restore_own_orders(self, book: Book, bid_floor: int, ask_ceiling: int) -> None:
-        """A book refresh replaced the market makers' quotes near the mid; put our orders back."""
-        for acct in self.accounts.values():
-            for order in acct.orders.values():
-                if order.currency != book.currency:
-                    continue
-                if order.type == "bid" and order.price_int >= bid_floor:
-                    book.bids.add(order.price_int, order.amount_int, order.priority)
-                elif order.type == "ask" and order.price_int <= ask_ceiling:
-                    book.asks.add(order.price_int, order.amount_int, order.priority)
+        return self.world.wall_us()
 
     # -- the request pipeline ------------------------------------------------------------------
 
     def handle(self, call: Call) -> Reply:
+        if call.version not in (0, 1, 2):
+            return self.unknown_version(call)
         self._requests += 1
         params = dict(parse_qsl(call.query, keep_blank_values=True))
         form = dict(parse_qsl(call.body.decode("utf-8", "replace"), keep_blank_values=True)) if call.body else {}

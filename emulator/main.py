@@ -7,15 +7,16 @@ from collections.abc import Callable
 from .app import create_app
 from .config import EmulatorConfig
 from .errors import StartupError
+from .faces import FACES
 from .server import bind, serve
 
 
 def banner(config: EmulatorConfig, host: str, port: int, keys: list[tuple[str, str, str, str]]) -> str:
     source = f"replay of {config.replay}" if config.replay else f"synthetic market, seed {config.seed}"
+    face = FACES[config.exchange]
     lines = [
-        f"Mt.Gox emulator on http://{host}:{port}/api/{{0,1,2}}/ ({source}, speed x{config.speed:g})",
-        f"limits: one request per endpoint every {config.min_interval_s:g} s, full depth "
-        f"{config.heavy_per_hour}/h, cache {config.cache_s:g} s; faults: {config.faults or 'none'}",
+        f"{face.TITLE} on {face.URL_TEMPLATE.format(host=host, port=port)} ({source}, speed x{config.speed:g})",
+        face.limits_text(config),
         "API keys of this emulator (test keys, not real ones):",
     ]
     lines += [f"  account={a}  rights={r}  key={k}  secret={s}" for k, s, r, a in keys]

@@ -6,7 +6,7 @@ Library errors become CLI errors here and only here: one line on stderr, exit co
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -90,7 +90,10 @@ def emulator(
     ] = None,
     replay_currency: Annotated[str, typer.Option(help="Currency of a replay file that does not say.")] = "USD",
     speed: Annotated[float, typer.Option(help="Market seconds per wall-clock second.")] = 1.0,
-    min_interval: Annotated[float, typer.Option(help="Seconds between two calls of one endpoint.")] = 10.0,
+    min_interval: Annotated[
+        float | None, typer.Option(help="Seconds between two calls of one endpoint (default: the exchange's, "
+                                   "Mt.Gox 10, Kraken 1).")
+    ] = None,
     full_depth_per_hour: Annotated[int, typer.Option(help="Full-depth calls allowed per client and hour.")] = 5,
     violations_to_block: Annotated[int, typer.Option(help="Limit violations before a client is blocked.")] = 3,
     cooloff: Annotated[float, typer.Option(help="Seconds a blocked client stays blocked.")] = 300.0,
@@ -103,10 +106,15 @@ def emulator(
     book_levels: Annotated[int, typer.Option(help="Full-depth levels of the busiest currency.")] = 4000,
     epoch: Annotated[float | None, typer.Option(help="Unix time the synthetic history ends at (default: now); "
                                                 "the same seed and epoch serve the same market.")] = None,
+    exchange: Annotated[str, typer.Option(help="The API to serve: mtgox (v0, v1, v2) or kraken (Spot REST /0/).")]
+    = "mtgox",
+    tier: Annotated[str, typer.Option(help="Kraken: the verification tier that sets the private call counter "
+                                      "(starter, intermediate, pro).")] = "starter",
 ) -> None:
-    """Run the Mt.Gox-compatible exchange emulator (API v0, v1 and v2) until Ctrl-C.
+    """Run the exchange emulator (Mt.Gox API v0, v1 and v2, or Kraken's Spot REST API) until Ctrl-C.
 
     Example: marketrec emulator --port 8080 --seed 7 --min-interval 1 --faults 'http502=0.05'
+    Kraken: marketrec emulator --exchange kraken --tier pro --port 8080   (then GET /0/public/Ticker?pair=XBTUSD)
     """
     from emulator.config import EmulatorConfig
     from emulator.errors import StartupError
@@ -118,7 +126,7 @@ def emulator(
             history_hours=history_hours, book_levels=book_levels, min_interval_s=min_interval,
             heavy_per_hour=full_depth_per_hour, violations_to_block=violations_to_block, cooloff_s=cooloff,
             block_style=block_style, cache_s=cache_seconds, faults=faults, request_log=request_log, keys=keys,
-            epoch=epoch,
+            epoch=epoch, exchange=exchange, kraken_tier=tier,
         )
         run(config, host, port, echo=lambda line: typer.echo(line))
     except StartupError as e:
@@ -238,12 +246,15 @@ def backfill_trades(
 
     from collector import log, service
     from collector.config import RULES
+    from collector.exchanges import REGISTRY
 
     from .progress import tid_progress
 
     cfg = _load(config)
-    start = _point("--since", since)
-    stop = _point("--until", until)
+    # A date becomes the exchange's own cursor: a µs tid for Mt.Gox, a ns `last` for Kraken.
+    adapter = REGISTRY[cfg.exchange.name]
+    start = _point("--since", since, adapter.cursor_at)
+    stop = _point("--until", until, adapter.cursor_at)
     if start is not None and stop is not None and stop < start:
         raise fail(f"--until {until} is before --since {since}: nothing to fetch")
     rules = RULES[cfg.exchange.name]
@@ -251,22 +262,22 @@ def backfill_trades(
         raise fail(f"--market: {market!r} is not a pair {cfg.exchange.name} lists ({rules.pair_hint})")
     try:
         log.configure()
-        with tid_progress(f"backfill {market}", start, stop) as advance:
+        with tid_progress(f"backfill {market}", start, stop, adapter.time_at) as advance:
             results = asyncio.run(service.backfill(cfg, market.upper(), start, stop, advance))
     except _collector_errors() as e:
         raise fail(str(e)) from None
     for r in results:
-        typer.echo(f"{r.market}: {r.pages} pages, {r.trades} trades, tids {r.first_tid}..{r.last_tid}"
+        typer.echo(f"{r.market}: {r.pages} pages, {r.trades} trades, cursor {r.after} to {r.through}"
                    + (f"; stopped: {r.gap}" if r.gap else ""))
 
 
-def _point(option: str, text: str | None) -> int | None:
+def _point(option: str, text: str | None, cursor_at: Callable[[int], int]) -> int | None:
     """A backfill bound, or a one-line error naming the option."""
     from collector.backfill import parse_point
     from collector.errors import ConfigError
 
     try:
-        return parse_point(text) if text is not None else None
+        return parse_point(text, cursor_at) if text is not None else None
     except ConfigError as e:
         raise fail(f"{option}: {e}") from None
 

@@ -17,15 +17,16 @@ def _bar(*columns: ProgressColumn) -> Progress:
 
 
 @contextmanager
-def tid_progress(label: str, start: int | None, stop: int | None) -> Iterator[Callable[[int, int | None], None]]:
-    """A bar over a tid range (microsecond tids are times, so it moves with the dates)."""
+def tid_progress(label: str, start: int | None, stop: int | None, time_at: Callable[[int], int | None]
+                 ) -> Iterator[Callable[[int, int | None], None]]:
+    """A bar over a range of the exchange's trade cursor, showing the date `time_at` reads from the cursor."""
     with _bar(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[at]}"),
               TimeElapsedColumn()) as bar:
         total = (stop - start) if (start is not None and stop is not None and stop > start) else None
         task = bar.add_task(label, total=total, at="")
 
         def advance(cursor: int, until: int | None) -> None:
-            at = _tid_text(cursor)
+            at = _cursor_text(cursor, time_at(cursor))
             bar.update(task, completed=(cursor - start) if (start is not None and total) else None, at=at)
 
         yield advance
@@ -47,10 +48,10 @@ def step_progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
         yield lambda step, done, total: bar.update(task, completed=done, total=total, step=step)
 
 
-def _tid_text(tid: int) -> str:
-    if tid >= 10**12:
-        return datetime.fromtimestamp(tid / 1e6, UTC).strftime("%Y-%m-%d %H:%M:%S")
-    return f"tid {tid}"
+def _cursor_text(cursor: int, time_us: int | None) -> str:
+    if time_us is None:
+        return f"tid {cursor}"
+    return datetime.fromtimestamp(time_us / 1e6, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _when(us: int | None) -> str:

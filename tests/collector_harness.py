@@ -70,6 +70,28 @@ def write_config(
     return path
 
 
+def write_kraken_config(
+    tmp_path: Path, url: str, *, markets: dict[str, dict[str, str]], account: dict[str, str] | None = None,
+    tier: str = "starter", min_interval: str = "0.2s", root: Path | None = None, extra_storage: str = "",
+    name: str = "kraken.toml", max_rps: float = 50.0,
+) -> Path:
+    """A Kraken configuration for the emulator's Kraken face at `url` (its paths are /0/public/..., /0/private/...)."""
+    root = root or tmp_path / "data"
+    lines = ["[exchange]", 'name = "kraken"', f'base_url = "{url}"', f'tier = "{tier}"',
+             f'min_interval = "{min_interval}"', f"max_requests_per_second = {max_rps}", 'timeout = "2s"']
+    if account is not None:
+        lines += ["[credentials]", 'key_env = "MR_KEY"', 'secret_env = "MR_SECRET"']
+    for pair, endpoints in markets.items():
+        lines += ["[[market]]", f'pair = "{pair}"'] + [f'{k} = "{v}"' for k, v in endpoints.items()]
+    if account is not None:
+        lines += ["[account]"] + [f'{k} = "{v}"' for k, v in account.items()]
+    lines += ["[storage]", f'root = "{root}"', f'journal = "{root}/journal"', 'journal_fsync = "20ms"',
+              extra_storage]
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def load(path: Path, key: ApiKey | None = None) -> Config:
     env = {"MR_KEY": key.key, "MR_SECRET": key.secret} if key else {}
     return load_config(path, env)

@@ -1,4 +1,4 @@
-"""Talking to a running emulator from tests: real HTTP, and a signer written apart from the emulator's."""
+"""Talking to a running emulator from tests: real HTTP, and signers written apart from the emulator's."""
 
 from __future__ import annotations
 
@@ -36,6 +36,14 @@ def rest_sign(secret_b64: str, version: int, path: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(base64.b64decode(secret_b64), message, hashlib.sha512).digest()).decode()
 
 
+def kraken_api_sign(secret_b64: str, uri_path: str, nonce: str, body: bytes) -> str:
+    """Kraken's API-Sign from the reference (living-exchanges §0.1), independent of emulator.kraken_auth:
+    base64(HMAC-SHA512(base64decode(secret), uri_path + SHA256(nonce + body)))."""
+    inner = hashlib.sha256((nonce + body.decode()).encode()).digest()
+    mac = hmac.new(base64.b64decode(secret_b64), uri_path.encode() + inner, "sha512")
+    return base64.b64encode(mac.digest()).decode()
+
+
 @dataclass
 class Emulator:
     url: str
@@ -58,6 +66,24 @@ class Emulator:
         }
         url = f"/api/{version}/{path}" + (f"?{query}" if query else "")
         return self.http.post(url, content=body, headers=headers)
+
+    def kraken_public(self, method: str, **params: Any) -> httpx.Response:
+        return self.http.get(f"/0/public/{method}", params=params)
+
+    def kraken_private(
+        self, method: str, key: ApiKey, params: dict[str, Any] | None = None, *, nonce: int | None = None,
+        secret: str | None = None,
+    ) -> httpx.Response:
+        """A signed POST of /0/private/<method>, the nonce first in the body (a fresh one unless given)."""
+        fields = {"nonce": next_nonce() if nonce is None else nonce, **(params or {})}
+        body = urllib.parse.urlencode(fields).encode()
+        path = f"/0/private/{method}"
+        headers = {
+            "API-Key": key.key,
+            "API-Sign": kraken_api_sign(secret or key.secret, path, str(fields["nonce"]), body),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        return self.http.post(path, content=body, headers=headers)
 
     def key(self, account: str, right: str = "trade") -> ApiKey:
         return next(k for k in self.exchange.keys if k.account == account and right in k.rights)

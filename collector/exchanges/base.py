@@ -56,6 +56,9 @@ class TradesPage:
     times_us: tuple[int, ...]
     full: bool  # the page hit the version's cap, so more trades are waiting
     cursor: int | None = None  # the next `since` when the answer names it (Kraken's `last`); else from the tids
+    # Where the page starts in cursor space, for its coverage when it was asked without `since`: a cursor no
+    # later than the page's first trade and after every trade before it. None: the cursor is the tid (min - 1).
+    floor: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,8 @@ class Limits:
     min_interval_s: float  # per endpoint, documented
     heavy_per_hour: int  # full depth
     trades_page_cap: Mapping[int, int | None]  # per version: rows per `since` page (None: paged by time)
+    # How long a rate-limit answer keeps every call of the key waiting (unless the answer says how long)
+    cooloff_s: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,9 @@ class ExchangeAdapter:
     payload: Callable[[Any, int], Any]  # unwrap the version's envelope
     # (key, secret, request, params as sent, body) -> the headers that authenticate a private call
     sign: Callable[[str, str, Request, Mapping[str, str], bytes], dict[str, str]]
-    # The trades cursor (`since`) for a UTC time in µs, for backfills given a date
+    # The trades cursor (`since`) for a UTC time in µs, for backfills given a date; and back, for showing where a
+    # crawl is (None: a cursor that is no time, like Mt.Gox's tids before June 2011)
     cursor_at: Callable[[int], int] = int
+    time_at: Callable[[int], int | None] = int
     # A call counter private calls count against, by the account's tier (Kraken); empty: none
     counters: Mapping[str, CallCounter] = field(default_factory=dict)

@@ -83,7 +83,9 @@ ENDPOINTS: dict[str, EndpointSpec] = {
 HISTORY_PAGE = 50  # "50 results are returned at a time, the most recent by default"
 TRADES_PAGE = 1000  # Trades' count defaults to (and tops at) 1000
 DEPTH_COUNT = 100
-LIMITS = Limits(min_interval_s=1.0, heavy_per_hour=1, trades_page_cap={0: TRADES_PAGE})
+# "Additional calls will be restricted for a few seconds (or possibly longer)": a minute lets a starter-tier
+# counter (15 points, 0.33 a second) decay most of the way before the next call.
+LIMITS = Limits(min_interval_s=1.0, heavy_per_hour=1, trades_page_cap={0: TRADES_PAGE}, cooloff_s=60.0)
 
 # The private call counter per verification tier (max, decay per second); ledger and trade-history calls cost 2.
 # One below the documented maximum: the counter is per key, and another client of the key may have spent a call.
@@ -212,7 +214,10 @@ def trades_page(decoded: Any, version: int) -> Page:
             rank[t] += 1
     last = result.get("last") if isinstance(result, dict) else None
     cursor = int(last) if last is not None and str(last).isdigit() else None
-    return Page(tuple(tids), times, len(rows) >= TRADES_PAGE, cursor)
+    # The first trade's ns time is known only to the µs: the end of that µs claims no trade outside the page
+    # (a trade earlier in the same µs may not be in it), at the price of leaving the first trade's µs uncovered.
+    floor = cursor_at(min(times) + 1) - 1 if times else None
+    return Page(tuple(tids), times, len(rows) >= TRADES_PAGE, cursor, floor)
 
 
 def next_since(since: int | None, page: Page) -> int | None:
@@ -225,6 +230,11 @@ def next_since(since: int | None, page: Page) -> int | None:
 def cursor_at(time_us: int) -> int:
     """`since` for a time: the trade cursor is nanoseconds (a `last` looks like 1688671969993150842)."""
     return time_us * 1000
+
+
+def time_at(cursor: int) -> int:
+    """The time in µs a `last` stands for (nanoseconds, truncated)."""
+    return cursor // 1000
 
 
 def history_page(decoded: Any, version: int, body: bytes, params: Mapping[str, str] | None = None) -> HistoryPage:
@@ -240,5 +250,5 @@ def history_page(decoded: Any, version: int, body: bytes, params: Mapping[str, s
 KRAKEN = ExchangeAdapter(
     name="kraken", rules=RULES, endpoints=ENDPOINTS, pairs=frozenset(PAIRS), limits=LIMITS, build=build,
     classify=classify, trades_page=trades_page, history_page=history_page, next_since=next_since, payload=payload,
-    sign=sign, counters=COUNTERS, cursor_at=cursor_at,
+    sign=sign, counters=COUNTERS, cursor_at=cursor_at, time_at=time_at,
 )

@@ -69,7 +69,8 @@ ENDPOINTS: dict[str, EndpointSpec] = {
     )
 }
 
-LIMITS = Limits(min_interval_s=10.0, heavy_per_hour=5, trades_page_cap={0: 100, 1: 1000, 2: None})
+# Mt.Gox's anti-DDoS blocks were reported to last minutes: five of them before the next call.
+LIMITS = Limits(min_interval_s=10.0, heavy_per_hour=5, trades_page_cap={0: 100, 1: 1000, 2: None}, cooloff_s=300.0)
 
 
 def build(
@@ -168,6 +169,11 @@ def cursor_at(time_us: int) -> int:
     return time_us if time_us >= RELAUNCH_DAY_US else 0
 
 
+def time_at(cursor: int) -> int | None:
+    """The time in µs a tid stands for, None for a sequential one (before June 2011)."""
+    return cursor if cursor >= RELAUNCH_DAY_US else None
+
+
 def sign(key: str, secret_b64: str, req: Request, params: Mapping[str, str], body: bytes) -> dict[str, str]:
     """Rest-Key and Rest-Sign (v2 signs the path after /api/2/, a NUL and the body)."""
     return signing.headers(key, secret_b64, req.api_version, req.sign_path, body)
@@ -176,5 +182,5 @@ def sign(key: str, secret_b64: str, req: Request, params: Mapping[str, str], bod
 MTGOX = ExchangeAdapter(
     name="mtgox", rules=RULES, endpoints=ENDPOINTS, pairs=PAIRS, limits=LIMITS, build=build, classify=classify,
     trades_page=trades_page, history_page=history_page, next_since=next_since, payload=payload, sign=sign,
-    cursor_at=cursor_at,
+    cursor_at=cursor_at, time_at=time_at,
 )
