@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `make demo EXCHANGE=kraken` records the emulator's Kraken face instead of its Mt.Gox one.
+EXCHANGE ?= mtgox
+
 demo: $(STAMP)
-	$(BIN)/marketrec demo
+	$(BIN)/marketrec demo --exchange $(EXCHANGE)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

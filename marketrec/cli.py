@@ -140,15 +140,18 @@ def demo(
     data: Annotated[Path, typer.Option("--data", help="Data root; run again to continue it.")] = Path("data"),
     duration: Annotated[float, typer.Option("--duration", help="Seconds to record before the backfill.")] = 60.0,
     seed: Annotated[int, typer.Option(help="Seed of the emulator's market and account (fixed per data root).")] = 1,
+    exchange: Annotated[str, typer.Option(help="The exchange the emulator plays and the collector records: "
+                                          "mtgox or kraken.")] = "mtgox",
 ) -> None:
     """Record from the embedded emulator, backfill 24 h, build the warehouse, check it, print a report, draw charts.
 
-    Example: marketrec demo --data data --duration 60   (charts in data/reports/; exits 1 if a check fails)
+    Example: marketrec demo --data data --duration 60 --exchange kraken   (charts in data/reports/; exits 1 if a
+    check fails)
     """
     from .demo import DemoError, run
 
     try:
-        result = run(lambda line: typer.echo(line), data=data, duration_s=duration, seed=seed)
+        result = run(lambda line: typer.echo(line), data=data, duration_s=duration, seed=seed, exchange=exchange)
     except DemoError as e:
         raise fail(str(e)) from None
     if not result.ok:

@@ -1,13 +1,13 @@
 """The demo, `make demo`'s main job: record, backfill, build, check and chart, end to end over real HTTP.
 
-    run(echo, data=Path("data"), duration_s=60, seed=1) -> DemoReport
+    run(echo, data=Path("data"), duration_s=60, seed=1, exchange="mtgox") -> DemoReport
 
-1. starts the emulator (synthetic market, seeded account, limits shortened for loopback) on a free
-   loopback port, and writes a collector configuration for it under <data>/demo/ (credentials in
-   owner-only files beside it, never printed);
-2. records BTCUSD and BTCEUR (ticker, trades, depth, full depth) and the account (wallet history of
-   BTC, USD and EUR, info, orders) through API v2 for `duration_s`, then backfills the last 24 hours
-   of BTCUSD trades;
+1. starts the emulator as `exchange` (Mt.Gox or Kraken: synthetic market, seeded account, limits
+   shortened for loopback) on a free loopback port, and writes a collector configuration for it under
+   <data>/demo/ (credentials in owner-only files beside it, never printed);
+2. records BTCUSD and BTCEUR (ticker, trades, depth, and full depth from Mt.Gox or OHLC from Kraken)
+   and the account (Mt.Gox: wallet history of BTC, USD and EUR, info, orders through API v2; Kraken:
+   ledger, trade history, balance) for `duration_s`, then backfills the last 24 hours of BTCUSD trades;
 3. stops the emulator, builds the warehouse <data>/warehouse.duckdb and runs its checks;
 4. prints rows per table, the latest hourly bars, balances, open gaps and the checks, and draws
    <data>/reports/BTCUSD-1h-candles.png and <data>/reports/balances.png.
@@ -34,6 +34,7 @@ from collector import service
 from collector.backfill import BackfillResult
 from collector.config import Config, load_config
 from collector.errors import CollectorError
+from collector.exchanges import REGISTRY
 from collector.run import Collector, Stats, state_dir
 from collector.state import State
 from emulator.errors import StartupError
@@ -43,7 +44,7 @@ from pipelines.checks import CheckResult, check
 from pipelines.errors import PipelineError
 
 from . import report
-from .demo_config import DemoError, World, build_emulator, load_world, recorder_key, write_collector_config
+from .demo_config import PROFILES, DemoError, World, build_emulator, load_world, recorder_key, write_collector_config
 
 Echo = Callable[[str], None]
 BACKFILL_MARKET = "BTCUSD"
@@ -78,26 +79,30 @@ class DemoReport:
         return all(c.ok for c in self.checks)
 
 
-def run(echo: Echo = print, *, data: Path = Path("data"), duration_s: float = 60.0, seed: int = 1) -> DemoReport:
+def run(echo: Echo = print, *, data: Path = Path("data"), duration_s: float = 60.0, seed: int = 1,
+        exchange: str = "mtgox") -> DemoReport:
     """Record for `duration_s`, backfill, build, check and chart into the data root `data` (see the module)."""
     started = time.perf_counter()
     if not duration_s > 0:
         raise DemoError(f"demo: the duration must be a positive number of seconds, got {duration_s}")
+    profile = PROFILES.get(exchange)
+    if profile is None:
+        raise DemoError(f"demo: --exchange {exchange!r} is none the demo records (one of {', '.join(PROFILES)})")
     data = Path(data)
     demo_dir = data / "demo"
     try:
         world = load_world(demo_dir, seed, time.time())
         again = f"run {world.runs} of this data set, continuing it" if world.runs > 1 else "a new data set"
         echo(f"demo world: seed {world.seed}, market and account as of {world.started} ({again}) in {data}/")
-        app = build_emulator(world)
+        app = build_emulator(world, exchange=profile.exchange)
         if world.runs > 1:
             echo(f"emulator: rebuilt as of {world.started}, so the same tape and account; its market runs on to now "
                  f"({_span(time.time() - world.epoch)} later)")
         key = recorder_key(app.state.exchange.keys)
         with ServerThread(app) as srv:
-            config_path = write_collector_config(demo_dir, data, srv.url, key)
+            config_path = write_collector_config(demo_dir, data, srv.url, key, profile)
             config = load_config(config_path)
-            echo(f"emulator listening on {srv.url}; collector configuration {config_path} (API v2, read-only key)")
+            echo(f"emulator listening on {srv.url}; collector configuration {config_path} ({profile.describe})")
             with _collector_events(echo):
                 stats = asyncio.run(_collect(config, duration_s, echo))
                 results = asyncio.run(_backfill(config, echo))
@@ -107,7 +112,7 @@ def run(echo: Echo = print, *, data: Path = Path("data"), duration_s: float = 60
         echo(f"built {warehouse}: {built.files_loaded} new raw files, {built.records_loaded} records, "
              f"{built.quarantined} quarantined, in {built.seconds:.1f} s")
         checks = check(warehouse)
-        summary = report.read_summary(warehouse)
+        summary = report.read_summary(warehouse, exchange=profile.exchange)
         charts = report.write_charts(summary, data / "reports")
     except (StartupError, CollectorError, PipelineError, OSError) as e:
         raise DemoError(f"demo: {e}") from None
@@ -116,7 +121,8 @@ def run(echo: Echo = print, *, data: Path = Path("data"), duration_s: float = 60
     for line in lines:
         echo(line)
     seconds = time.perf_counter() - started
-    echo(f"demo done in {seconds:.0f} s; again: `marketrec demo` continues this data set; "
+    again = "marketrec demo" + ("" if profile.exchange == "mtgox" else f" --exchange {profile.exchange}")
+    echo(f"demo done in {seconds:.0f} s; again: `{again}` continues this data set; "
          f"`marketrec status --config {config_path}` shows the collector's state")
     return DemoReport(data, config_path, warehouse, world, stats, results, built, checks, summary, charts, lines,
                       seconds)
@@ -138,7 +144,7 @@ async def _collect(config: Config, duration_s: float, echo: Echo) -> Stats:
         while True:
             await asyncio.sleep(every)
             s = collector.stats
-            newest = "" if s.newest_tid is None else f", newest trade {_tid_time(s.newest_tid)}"
+            newest = "" if s.newest_tid is None else f", newest trade id {s.newest_tid}"
             echo(f"collect: {time.monotonic() - begun:.0f}/{duration_s:.0f} s, {s.requests} requests "
                  f"({s.errors} failed), {s.bytes / 1e6:.1f} MB{newest}")
 
@@ -166,19 +172,26 @@ def _restore_signals(loop: asyncio.AbstractEventLoop) -> None:
 
 async def _backfill(config: Config, echo: Echo) -> list[BackfillResult]:
     """The last 24 hours of BTCUSD trades; from the live cursor instead when that is older (no hole between)."""
-    since = int((time.time() - BACKFILL_HOURS * 3600) * 1_000_000)
+    adapter = REGISTRY[config.exchange.name]
+
+    def when(cursor: int) -> str:
+        at = adapter.time_at(cursor)
+        return f"cursor {cursor}" if at is None else datetime.fromtimestamp(at / 1e6, UTC).strftime(
+            "%Y-%m-%d %H:%M:%S UTC")
+
+    since = adapter.cursor_at(int((time.time() - BACKFILL_HOURS * 3600) * 1_000_000))
     state = State(state_dir(config) / "collector.sqlite")
     try:
         cursor = state.cursor(config.exchange.name, BACKFILL_MARKET, "trades_since")
     finally:
         state.close()
     if cursor is not None and cursor < since:
-        echo(f"backfill: the live collector is still behind ({_tid_time(cursor)}); backfilling from there")
+        echo(f"backfill: the live collector is still behind ({when(cursor)}); backfilling from there")
         since = cursor
-    echo(f"backfill {BACKFILL_MARKET}: trades after {_tid_time(since)}")
+    echo(f"backfill {BACKFILL_MARKET}: trades after {when(since)}")
 
-    def advance(tid: int, _until: int | None) -> None:
-        echo(f"backfill {BACKFILL_MARKET}: through {_tid_time(tid)}")
+    def advance(cursor: int, _until: int | None) -> None:
+        echo(f"backfill {BACKFILL_MARKET}: through {when(cursor)}")
 
     results = await service.backfill(config, BACKFILL_MARKET, since, None, advance)
     for r in results:
@@ -190,10 +203,6 @@ def _span(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h" if seconds < 86_400 else f"{seconds / 86_400:.1f} days"
-
-
-def _tid_time(tid: int) -> str:
-    return datetime.fromtimestamp(tid / 1e6, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 class _EchoEvents(logging.Handler):

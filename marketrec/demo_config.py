@@ -26,7 +26,6 @@ from emulator.auth import ApiKey
 from emulator.config import EmulatorConfig
 
 WORLD_FILE = "world.json"
-CONFIG_FILE = "marketrec.toml"
 KEY_FILE, SECRET_FILE = "api.key", "api.secret"
 
 # The emulator's limits, shortened for a loopback demo, and the collector's intervals that respect them.
@@ -35,12 +34,35 @@ CACHE_S = 1.0
 FULL_DEPTH_PER_HOUR = 120  # one full depth every 30 s
 HISTORY_HOURS = 48.0  # synthetic tape (and account history) before the world's epoch
 MAX_WORLD_AGE_S = 30 * 86_400  # replaying more market than this at start-up gets slow (about 3 s a month)
-MARKETS: dict[str, dict[str, str]] = {
-    "BTCUSD": {"ticker": "1s", "trades": "1s", "depth": "2s", "full_depth": "30s"},
-    "BTCEUR": {"ticker": "1s", "trades": "1s", "depth": "2s"},
-}
-WALLETS = ("BTC", "USD", "EUR")
-ACCOUNT = {"every": "5s", "info": "5s", "orders": "10s"}
+KRAKEN_TIER = "pro"  # the fastest counter: the demo's minute pages more of the account's two days of ledger
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the demo records from one exchange of the emulator: the collector configuration's own lines."""
+
+    exchange: str  # the emulator's face and the collector's [exchange].name
+    config_file: str  # under <data>/demo/
+    api_path: str  # the emulator's API under its URL
+    exchange_lines: tuple[str, ...]  # [exchange] settings beyond name, base_url and min_interval
+    markets: dict[str, dict[str, str]]
+    account_lines: tuple[str, ...]  # the [account] table
+    describe: str  # for the demo's output
+
+
+PROFILES: dict[str, Profile] = {p.exchange: p for p in (
+    Profile("mtgox", "marketrec.toml", "/api",
+            ("api_version = 2", f"full_depth_per_hour = {FULL_DEPTH_PER_HOUR}"),
+            {"BTCUSD": {"ticker": "1s", "trades": "1s", "depth": "2s", "full_depth": "30s"},
+             "BTCEUR": {"ticker": "1s", "trades": "1s", "depth": "2s"}},
+            ('wallet_history = ["BTC", "USD", "EUR"]', 'every = "5s"', 'info = "5s"', 'orders = "10s"'),
+            "Mt.Gox API v2, read-only key"),
+    Profile("kraken", "kraken.toml", "", (f'tier = "{KRAKEN_TIER}"',),
+            {"BTCUSD": {"ticker": "1s", "trades": "1s", "depth": "2s", "ohlc": "30s"},
+             "BTCEUR": {"ticker": "1s", "trades": "1s", "depth": "2s"}},
+            ('ledgers = "2s"', 'trades_history = "5s"', 'balance = "10s"'),
+            f"Kraken REST, {KRAKEN_TIER} tier, query-only key"),
+)}
 
 
 class DemoError(Exception):
@@ -97,14 +119,15 @@ def load_world(demo_dir: Path, seed: int, now: float) -> World:
     return world
 
 
-def emulator_config(world: World, wall: Callable[[], float] = time.time) -> EmulatorConfig:
+def emulator_config(world: World, wall: Callable[[], float] = time.time, exchange: str = "mtgox") -> EmulatorConfig:
     return EmulatorConfig(seed=world.seed, history_hours=world.history_hours, min_interval_s=MIN_INTERVAL_S,
-                          cache_s=CACHE_S, heavy_per_hour=FULL_DEPTH_PER_HOUR, epoch=world.epoch, wall_clock=wall)
+                          cache_s=CACHE_S, heavy_per_hour=FULL_DEPTH_PER_HOUR, epoch=world.epoch, wall_clock=wall,
+                          exchange=exchange, kraken_tier=KRAKEN_TIER)
 
 
-def build_emulator(world: World, wall: Callable[[], float] = time.time) -> Starlette:
-    """The emulator app of `world`: the tape and accounts of its epoch, the market brought up to now."""
-    return create_app(emulator_config(world, wall))
+def build_emulator(world: World, wall: Callable[[], float] = time.time, exchange: str = "mtgox") -> Starlette:
+    """The emulator app of `world` as `exchange`: the tape and accounts of its epoch, the market brought up to now."""
+    return create_app(emulator_config(world, wall, exchange))
 
 
 def recorder_key(keys: list[ApiKey]) -> ApiKey:
@@ -125,8 +148,9 @@ def _toml(value: str) -> str:
     return json.dumps(value)  # a JSON string is a TOML basic string
 
 
-def write_collector_config(demo_dir: Path, data: Path, base_url: str, key: ApiKey) -> Path:
-    """Write `<demo_dir>/marketrec.toml` for the emulator at `base_url`, credentials in owner-only files beside it.
+def write_collector_config(demo_dir: Path, data: Path, base_url: str, key: ApiKey,
+                           profile: Profile = PROFILES["mtgox"]) -> Path:
+    """Write `<demo_dir>/<profile's file>` for the emulator at `base_url`, credentials in owner-only files beside it.
 
     Rewritten at every run: the emulator listens on a new free port each time. The paths are absolute, so
     `marketrec status --config <data>/demo/marketrec.toml` works from anywhere afterwards.
@@ -140,17 +164,16 @@ def write_collector_config(demo_dir: Path, data: Path, base_url: str, key: ApiKe
         "# Written by `marketrec demo` for the emulator it started; rewritten at every run (new port each time).",
         f"# The emulator's limits are shortened for loopback: min_interval {MIN_INTERVAL_S:g} s, cache {CACHE_S:g} s, "
         f"full depth {FULL_DEPTH_PER_HOUR} an hour.",
-        "[exchange]", 'name = "mtgox"', f"base_url = {_toml(base_url + '/api')}", "api_version = 2",
-        f'min_interval = "{MIN_INTERVAL_S:g}s"', f"full_depth_per_hour = {FULL_DEPTH_PER_HOUR}",
+        "[exchange]", f"name = {_toml(profile.exchange)}", f"base_url = {_toml(base_url + profile.api_path)}",
+        f'min_interval = "{MIN_INTERVAL_S:g}s"', *profile.exchange_lines,
         "max_requests_per_second = 10", 'timeout = "5s"',
         "", "[credentials]", f"key_file = {_toml(KEY_FILE)}", f"secret_file = {_toml(SECRET_FILE)}",
     ]
-    for pair, endpoints in MARKETS.items():
+    for pair, endpoints in profile.markets.items():
         lines += ["", "[[market]]", f"pair = {_toml(pair)}"] + [f"{k} = {_toml(v)}" for k, v in endpoints.items()]
-    lines += ["", "[account]", f"wallet_history = {json.dumps(list(WALLETS))}"]
-    lines += [f"{k} = {_toml(v)}" for k, v in ACCOUNT.items()]
+    lines += ["", "[account]", *profile.account_lines]
     lines += ["", "[storage]", f"root = {_toml(str(root))}", f"journal = {_toml(str(root / 'journal'))}",
               'journal_fsync = "100ms"']
-    path = demo_dir / CONFIG_FILE
+    path = demo_dir / profile.config_file
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

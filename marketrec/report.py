@@ -10,6 +10,7 @@ bars and lines, so no plotting package beyond matplotlib is needed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pandas as pd
 from matplotlib import dates as mdates
 from matplotlib.figure import Figure
 
+from collector.exchanges import REGISTRY
 from pipelines.build import connect
 from pipelines.checks import CheckResult
 
@@ -34,6 +36,7 @@ UP, DOWN = "#26a269", "#c01c28"
 @dataclass(frozen=True)
 class Summary:
     warehouse: Path
+    exchange: str
     market: str
     rows: dict[str, int]
     bars: pd.DataFrame  # the market's 1h bars, oldest first: bucket, open, high, low, close, volume, vwap, trades
@@ -42,7 +45,8 @@ class Summary:
     open_gaps: pd.DataFrame  # market, after_tid, through_tid, reason, opened_at
 
 
-def read_summary(warehouse: Path, market: str = "BTCUSD", *, bars: int = CHART_BARS) -> Summary:
+def read_summary(warehouse: Path, market: str = "BTCUSD", *, exchange: str = "mtgox", bars: int = CHART_BARS
+                 ) -> Summary:
     """What the report shows, read from the warehouse without locking out other readers."""
     con = connect(warehouse, read_only=True)
     try:
@@ -53,22 +57,24 @@ def read_summary(warehouse: Path, market: str = "BTCUSD", *, bars: int = CHART_B
             """SELECT bucket, CAST(open AS DOUBLE) AS open, CAST(high AS DOUBLE) AS high,
                    CAST(low AS DOUBLE) AS low, CAST(close AS DOUBLE) AS close, CAST(volume AS DOUBLE) AS volume,
                    CAST(vwap AS DOUBLE) AS vwap, trades
-               FROM (SELECT * FROM ohlc WHERE market = ? AND "interval" = '1h' ORDER BY bucket DESC LIMIT ?)
-               ORDER BY bucket""", [market, bars]).df()
+               FROM (SELECT * FROM ohlc WHERE exchange = ? AND market = ? AND "interval" = '1h'
+                     ORDER BY bucket DESC LIMIT ?)
+               ORDER BY bucket""", [exchange, market, bars]).df()
         # Exact balances as text for the report, as doubles for the chart.
         balances = con.execute(
             """SELECT account, currency, ts, CAST(balance AS DOUBLE) AS balance, source FROM balances
-               ORDER BY account, currency, ts, idx NULLS LAST""").df()
+               WHERE exchange = ? ORDER BY account, currency, ts, idx NULLS LAST""", [exchange]).df()
         latest = con.execute(
             """SELECT account, currency, max(ts) AS ts, CAST(arg_max(balance, (ts, coalesce(idx, 0))) AS VARCHAR)
                    AS balance, arg_max(source, (ts, coalesce(idx, 0))) AS source
-               FROM balances GROUP BY account, currency ORDER BY account, currency""").df()
+               FROM balances WHERE exchange = ? GROUP BY account, currency ORDER BY account, currency""",
+            [exchange]).df()
         gaps = con.execute(
-            """SELECT market, after_tid, through_tid, reason, opened_at FROM gaps WHERE open
-               ORDER BY market, after_tid""").df() if "gaps" in present else pd.DataFrame()
+            """SELECT market, after_tid, through_tid, reason, opened_at FROM gaps WHERE open AND exchange = ?
+               ORDER BY market, after_tid""", [exchange]).df() if "gaps" in present else pd.DataFrame()
     finally:
         con.close()
-    return Summary(Path(warehouse), market, rows, hourly, balances, latest, gaps)
+    return Summary(Path(warehouse), exchange, market, rows, hourly, balances, latest, gaps)
 
 
 # -- charts ----------------------------------------------------------------------------------------
@@ -158,11 +164,13 @@ def _when(value: object) -> str:
     return pd.Timestamp(value).tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S") if pd.notna(value) else "-"
 
 
-def _tid(value: object) -> str:
+def _cursor(value: object, time_at: Callable[[int], int | None]) -> str:
+    """A gap's bound as the exchange counts it, with the time it stands for when it is one."""
     if pd.isna(value):
         return "the live feed"
-    tid = int(value)
-    return f"{tid} ({pd.Timestamp(tid, unit='us', tz='UTC'):%Y-%m-%d %H:%M:%S})" if tid >= 10**12 else str(tid)
+    cursor = int(value)
+    at = time_at(cursor)
+    return str(cursor) if at is None else f"{cursor} ({pd.Timestamp(at, unit='us', tz='UTC'):%Y-%m-%d %H:%M:%S})"
 
 
 def format_report(summary: Summary, checks: list[CheckResult], *, bars: int = REPORT_BARS) -> list[str]:
@@ -170,7 +178,7 @@ def format_report(summary: Summary, checks: list[CheckResult], *, bars: int = RE
     names = list(summary.rows)
     for i in range(0, len(names), 4):
         lines.append("  " + "".join(f"{n:<15}{summary.rows[n]:>9,}   " for n in names[i:i + 4]).rstrip())
-    lines.append(f"latest hourly bars ({summary.market}, UTC):")
+    lines.append(f"latest hourly bars ({summary.exchange} {summary.market}, UTC):")
     recent = summary.bars.tail(bars)
     if recent.empty:
         lines.append("  none yet")
@@ -188,8 +196,10 @@ def format_report(summary: Summary, checks: list[CheckResult], *, bars: int = RE
         lines.append("open gaps: none")
     else:
         lines.append(f"open gaps: {len(summary.open_gaps)}")
+        time_at = REGISTRY[summary.exchange].time_at
         for g in summary.open_gaps.itertuples():
-            lines.append(f"  {g.market}: after tid {_tid(g.after_tid)} through {_tid(g.through_tid)}: {g.reason}")
+            lines.append(f"  {g.market}: after {_cursor(g.after_tid, time_at)} through "
+                         f"{_cursor(g.through_tid, time_at)}: {g.reason}")
     passed = sum(c.ok for c in checks)
     lines.append(f"checks: {passed} of {len(checks)} pass")
     for c in checks:

@@ -1,7 +1,8 @@
-"""Kraken answers put into a raw store as the collector records them (../kraken-contract/CONTRACT.md).
+"""Kraken answers put into a raw store as the collector records them.
 
-There is no collector adapter to ask yet, so each `KrakenResponse` becomes the RawRecord the contract's table
-names: exchange "kraken", api_version 0, the method, path and params of its endpoint (a nonce on private
+Each `KrakenResponse` (a captured or hand-written body) becomes, by hand, the RawRecord the collector's Kraken
+adapter (collector/exchanges/kraken.py) would make of it, so a capture can be built without a server:
+exchange "kraken", api_version 0, the method, path and params of its endpoint (a nonce on private
 calls), market marketrec's name or "-" for account and exchange-wide calls, and error_class "exchange_error"
 for an answer whose `error` array holds an error (or that has the structured `errors`), None for a good one.
 `write_raw` journals the records and rolls the segment into the Parquet raw store as

@@ -90,7 +90,7 @@ def test_the_demo_records_builds_checks_and_charts_and_a_second_run_continues_it
     assert first.backfill and first.backfill[0].trades > 1000
     assert first.config == tmp_path / "demo" / "marketrec.toml"
     assert (tmp_path / "demo" / "api.secret").stat().st_mode & 0o077 == 0
-    for expected in ("rows per table:", "latest hourly bars (BTCUSD, UTC):", "balances (latest per currency):",
+    for expected in ("rows per table:", "latest hourly bars (mtgox BTCUSD, UTC):", "balances (latest per currency):",
                      "open gaps: none", f"checks: {len(first.checks)} of {len(first.checks)} pass", "charts: "):
         assert any(line.startswith(expected) for line in out), expected
     _check_charts(first)
@@ -116,3 +116,25 @@ def test_the_demo_records_builds_checks_and_charts_and_a_second_run_continues_it
     wallet_1, wallet_2 = _wallet(after_first), _wallet(new_files)
     shared_entries = wallet_1.keys() & wallet_2.keys()
     assert len(shared_entries) >= 50 and all(wallet_1[k] == wallet_2[k] for k in shared_entries)
+
+
+def test_the_demo_records_kraken_into_the_same_tables_beside_mtgox(tmp_path: Path) -> None:
+    mtgox = run(lambda _: None, data=tmp_path, duration_s=4, seed=SEED)
+    kraken = run(lambda _: None, data=tmp_path, duration_s=8, seed=SEED, exchange="kraken")
+    assert mtgox.ok and kraken.ok, "\n".join(kraken.lines)
+    assert kraken.config == tmp_path / "demo" / "kraken.toml"
+    assert kraken.world.epoch == mtgox.world.epoch  # one world, served by both faces
+    assert kraken.backfill and kraken.backfill[0].gap is None and kraken.backfill[0].trades > 1000
+    assert len(kraken.summary.bars) >= 24 and kraken.summary.latest["currency"].tolist() == ["BTC", "EUR", "USD"]
+    with duckdb.connect(str(kraken.warehouse), read_only=True) as con:
+        counts = dict(con.execute("SELECT exchange, count(*) FROM trades GROUP BY ALL").fetchall())
+        ledger = con.execute("SELECT count(*) FROM account_ledger WHERE exchange = 'kraken'").fetchone()
+        bars = con.execute("SELECT count(*) FROM exchange_ohlc WHERE exchange = 'kraken'").fetchone()
+    assert counts["mtgox"] > 1000 and counts["kraken"] > 1000
+    assert ledger is not None and ledger[0] > 50
+    assert bars is not None and bars[0] > 0
+
+
+def test_the_demo_refuses_an_exchange_it_does_not_record(tmp_path: Path) -> None:
+    with pytest.raises(DemoError, match="--exchange 'bitstamp' is none the demo records"):
+        run(lambda _: None, data=tmp_path, duration_s=1, seed=SEED, exchange="bitstamp")

@@ -1,6 +1,7 @@
 """Kraken answers through the pipelines: Mt.Gox's tables, exact from the text, checked, and incremental like a rebuild.
 
-Answers are recorded as the collector records Kraken (tests/kraken_records.py, per ../kraken-contract/CONTRACT.md)
+Answers are recorded as the collector records Kraken (tests/kraken_records.py; test_collector_kraken.py records
+them through the collector itself)
 and built with the real DuckDB models. The synthetic answers are written here, so the file never skips whole;
 the real captures of ../shared/fixtures/kraken-bitstamp/kraken/ (the spec's examples, XChange's 2013-2014 answers,
 ccxt's 2024 ones) are each built into a warehouse of their own, since Kraken names no account and two
