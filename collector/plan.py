@@ -49,11 +49,18 @@ def plan(
             raise ConfigError(f"{source}: {where}: {adapter.name} API v{version} has no {name} endpoint")
         return spec
 
+    exchange_wide: dict[str, Task] = {}
     for pair, intervals in markets.items():
         for name in adapter.rules.market_endpoints:
             if name in intervals:
                 spec = spec_for(name, f"[market {pair}].{name}")
-                tasks.append(Task(f"{name}:{pair}", name, pair, intervals[name], spec.priority, spec.heavy))
+                if spec.per_market:
+                    tasks.append(Task(f"{name}:{pair}", name, pair, intervals[name], spec.priority, spec.heavy))
+                else:  # one task however many markets ask for it (Kraken's Time), at the shortest interval asked
+                    every = min(intervals[name], exchange_wide[name].interval_s) if name in exchange_wide \
+                        else intervals[name]
+                    exchange_wide[name] = Task(f"{name}:-", name, "-", every, spec.priority, spec.heavy)
+    tasks += exchange_wide.values()
     paged = adapter.rules.per_currency_history
     for cur in wallet_history:
         spec = spec_for(paged or "wallet_history", f"[account].{paged or 'wallet_history'}")

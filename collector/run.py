@@ -430,7 +430,7 @@ class Collector:
             since = self.state.cursor(self.adapter.name, task.market, "trades_since")
             return request_for(self.adapter, self.version, task, since=since)
         if self._paging(task) == "pages":
-            return request_for(self.adapter, self.version, task, page=self.history_page.get(task.key, 1))
+            return request_for(self.adapter, self.version, task, page=self._history_pass(task)[0])
         return request_for(self.adapter, self.version, task)
 
     def count(self, stored: rc.RawRecord) -> None:
@@ -483,21 +483,37 @@ class Collector:
             self.stats.newest_tid = max(self.stats.newest_tid or 0, max(page.tids))
         return page.full or not page.tids  # a full page, or the relaunch jump: ask again soon
 
+    def _history_pass(self, task: Task) -> tuple[int, int]:
+        """(page to ask, highest index seen) of the task's pass through its history, newest first. A pass survives
+        restarts in the state: a ledger longer than a run (an hourly cron job, a Kraken starter key at a page every
+        few seconds) is still read to its end. New entries push older ones to later pages meanwhile, so a resumed
+        pass can see an entry twice, never miss one."""
+        if task.key not in self.history_page:
+            scope = task.currency or task.endpoint
+            self.history_page[task.key] = self.state.cursor(self.adapter.name, scope, "history_pass_page") or 1
+            self.history_seen[task.key] = self.state.cursor(self.adapter.name, scope, "history_pass_seen") or 0
+        return self.history_page[task.key], self.history_seen.get(task.key, 0)
+
     def _advance_history(self, task: Task, params: Any, outcome: Outcome, stored: rc.RawRecord) -> bool:
         # Per currency (Mt.Gox pages each wallet), else per endpoint (Kraken's ledgers and trade history).
         cur = task.currency or task.endpoint
         hp = self.adapter.history_page(outcome.decoded, self.version, stored.body, params)
         indexes, current, last_page = hp.indexes, hp.current_page, hp.max_page
         known = self.state.cursor(self.adapter.name, cur, "history_index") or 0
-        seen = max([self.history_seen.get(task.key, 0), *indexes])
+        seen = max([self._history_pass(task)[1], *indexes])
         self.history_seen[task.key] = seen
         reached_known = bool(indexes) and min(indexes) <= known
+        now_us = int(self.clock() * 1e6)
+        self.journal.flush()  # the page is durable before the pass moves past it
         if reached_known or not indexes or current >= last_page:
-            self.journal.flush()
             if seen > known:
-                self.state.set_cursor(self.adapter.name, cur, "history_index", seen, int(self.clock() * 1e6))
-            self.history_page[task.key] = 1
-            self.history_seen.pop(task.key, None)
+                self.state.set_cursor(self.adapter.name, cur, "history_index", seen, now_us)
+            self._set_history_pass(task, cur, 1, 0, now_us)
             return False
-        self.history_page[task.key] = current + 1
+        self._set_history_pass(task, cur, current + 1, seen, now_us)
         return True
+
+    def _set_history_pass(self, task: Task, scope: str, page: int, seen: int, now_us: int) -> None:
+        self.history_page[task.key], self.history_seen[task.key] = page, seen
+        self.state.set_cursor(self.adapter.name, scope, "history_pass_page", page, now_us)
+        self.state.set_cursor(self.adapter.name, scope, "history_pass_seen", seen, now_us)

@@ -174,11 +174,12 @@ def _cursor(value: object, time_at: Callable[[int], int | None]) -> str:
 
 
 def format_report(summary: Summary, checks: list[CheckResult], *, bars: int = REPORT_BARS) -> list[str]:
-    lines = ["rows per table:"]
+    lines = [f"exchange {summary.exchange}: its bars, balances and gaps below; rows per table are every exchange's",
+             "rows per table:"]
     names = list(summary.rows)
     for i in range(0, len(names), 4):
         lines.append("  " + "".join(f"{n:<15}{summary.rows[n]:>9,}   " for n in names[i:i + 4]).rstrip())
-    lines.append(f"latest hourly bars ({summary.exchange} {summary.market}, UTC):")
+    lines.append(f"latest hourly bars ({summary.market}, UTC):")
     recent = summary.bars.tail(bars)
     if recent.empty:
         lines.append("  none yet")

@@ -60,7 +60,9 @@ RULES = ExchangeRules(
     currencies=("BTC", "ETH", "USD", "EUR"),
     api_versions=frozenset({0}),
     pair_hint=f"one of {', '.join(sorted(PAIRS))} (marketrec's names; Kraken's XBTUSD is BTCUSD)",
-    market_endpoints=("ticker", "depth", "trades", "ohlc"),
+    # Time (the exchange's clock) and AssetPairs (the pair's decimals and limits) are polled like a market's
+    # endpoints: AssetPairs for the market's pair, Time once whatever the market (it is recorded under "-").
+    market_endpoints=("ticker", "depth", "trades", "ohlc", "asset_pairs", "time"),
     account_polls=("ledgers", "trades_history", "balance"),
     per_currency_history=None,
     tiers=("starter", "intermediate", "pro"),  # Kraken's verification tiers set the private call counter
@@ -73,6 +75,8 @@ ENDPOINTS: dict[str, EndpointSpec] = {
         EndpointSpec("trades", LIVE, paging="since", paths={0: "public/Trades"}),
         EndpointSpec("depth", BOOK, paths={0: "public/Depth"}),
         EndpointSpec("ohlc", BOOK, paths={0: "public/OHLC"}),
+        EndpointSpec("asset_pairs", BOOK, paths={0: "public/AssetPairs"}),
+        EndpointSpec("time", BOOK, per_market=False, paths={0: "public/Time"}),
         EndpointSpec("ledgers", ACCOUNT, private=True, per_market=False, paging="pages",
                      paths={0: "private/Ledgers"}),
         EndpointSpec("trades_history", ACCOUNT, private=True, per_market=False, paging="pages",

@@ -90,7 +90,7 @@ def test_the_demo_records_builds_checks_and_charts_and_a_second_run_continues_it
     assert first.backfill and first.backfill[0].trades > 1000
     assert first.config == tmp_path / "demo" / "marketrec.toml"
     assert (tmp_path / "demo" / "api.secret").stat().st_mode & 0o077 == 0
-    for expected in ("rows per table:", "latest hourly bars (mtgox BTCUSD, UTC):", "balances (latest per currency):",
+    for expected in ("rows per table:", "latest hourly bars (BTCUSD, UTC):", "balances (latest per currency):",
                      "open gaps: none", f"checks: {len(first.checks)} of {len(first.checks)} pass", "charts: "):
         assert any(line.startswith(expected) for line in out), expected
     _check_charts(first)
@@ -119,8 +119,8 @@ def test_the_demo_records_builds_checks_and_charts_and_a_second_run_continues_it
 
 
 def test_the_demo_records_kraken_into_the_same_tables_beside_mtgox(tmp_path: Path) -> None:
-    mtgox = run(lambda _: None, data=tmp_path, duration_s=4, seed=SEED)
-    kraken = run(lambda _: None, data=tmp_path, duration_s=8, seed=SEED, exchange="kraken")
+    mtgox = run(lambda _: None, data=tmp_path, duration_s=3, seed=SEED)
+    kraken = run(lambda _: None, data=tmp_path, duration_s=4, seed=SEED, exchange="kraken")
     assert mtgox.ok and kraken.ok, "\n".join(kraken.lines)
     assert kraken.config == tmp_path / "demo" / "kraken.toml"
     assert kraken.world.epoch == mtgox.world.epoch  # one world, served by both faces

@@ -37,7 +37,7 @@ def test_the_demo_command_exits_0_with_a_report_and_never_prints_the_secret(tmp_
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     for expected in ("emulator listening on http://127.0.0.1:", "collect: done", "backfill BTCUSD:", "rows per table:",
-                     "latest hourly bars (mtgox BTCUSD, UTC):", "balances (latest per currency):", "open gaps: none"):
+                     "latest hourly bars (BTCUSD, UTC):", "balances (latest per currency):", "open gaps: none"):
         assert expected in r.stdout, expected
     assert re.search(r"^checks: (\d+) of \1 pass$", r.stdout, re.MULTILINE)
     secret = (tmp_path / "demo" / "api.secret").read_text().strip()

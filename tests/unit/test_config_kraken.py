@@ -74,3 +74,14 @@ def test_a_market_endpoint_of_the_other_exchange_is_an_unknown_key() -> None:
     with pytest.raises(ConfigError, match=r"\[market 1\]\.ohlc: unknown key"):
         parse_config('[exchange]\nname = "mtgox"\nbase_url = "https://data.mtgox.com/api"\n'
                      '[[market]]\npair = "BTCUSD"\nohlc = "1m"\n', source="mtgox.toml", environ={})
+
+
+def test_time_asked_by_two_markets_is_one_task_at_the_shorter_interval_and_asset_pairs_is_per_market() -> None:
+    from collector.exchanges import REGISTRY
+    from collector.plan import plan
+
+    markets = {"BTCUSD": {"time": 60.0, "asset_pairs": 3600.0}, "BTCEUR": {"time": 30.0, "asset_pairs": 3600.0}}
+    tasks = plan(REGISTRY["kraken"], 0, base_url="https://api.kraken.com", key_fingerprint="-", min_interval_s=1.0,
+                 heavy_per_hour=1, global_rps=10.0, markets=markets).tasks
+    assert sorted((t.key, t.market, t.interval_s) for t in tasks) == [
+        ("asset_pairs:BTCEUR", "BTCEUR", 3600.0), ("asset_pairs:BTCUSD", "BTCUSD", 3600.0), ("time:-", "-", 30.0)]
