@@ -213,7 +213,7 @@ class Authenticator:
         if api_key is None:
             raise AuthError(*_UNKNOWN_KEY)
         expected = _mac(self._secrets[rest_key], message_to_sign(version, path, body))
-        if not hmac.compare_digest(expected, _decode_sign(rest_sign)):
+        if not hmac.compare_digest(expected, decode_signature(rest_sign)):
             raise AuthError(*_BAD_SIGN)
 
         name, value = _nonce_param(params)
@@ -246,7 +246,7 @@ class Authenticator:
             used.discard(heapq.heappop(heap))
 
 
-def _decode_sign(rest_sign: str | None) -> bytes:
+def decode_signature(rest_sign: str | None) -> bytes:
     # An empty result never equals a 64-byte digest, so anything undecodable fails the comparison.
     if not rest_sign:
         return b""

@@ -21,14 +21,14 @@ from .account import cancel_order, history_page, place_order
 from .auth import ApiKey, Authenticator
 from .config import EmulatorConfig
 from .errors import ApiError
-from .faults import MYSQL_ERROR, Fault, FaultInjector, error_body, html_error_page, parse_faults, truncate_body
+from .faults import MYSQL_ERROR, Fault, error_body, html_error_page, truncate_body
 from .limits import CachedResponse, LimitPolicy, RateLimiter, ResponseCache, anti_ddos_page, too_many_requests_body
 from .market import DAY_US
 from .model import Trade
 from .money import FIAT
 from .routes import Route, UnknownPair, UnknownRoute, resolve
 from .synthetic import derive_rng
-from .world import World
+from .world import OnWorld, World
 
 JSON = "application/json"
 PAGE_LIMIT = {0: 100, 1: 1000}  # trades per `since` page; v2 pages by 24 h of time instead
@@ -69,7 +69,7 @@ class Reply:
     params: dict[str, str] = field(default_factory=dict)
 
 
-class Exchange:
+class Exchange(OnWorld):
     """The whole emulated exchange: market, accounts, keys, limits, faults."""
 
     # What the app and the banner need of a face (emulator.faces): its name, address, route and auth headers.
@@ -79,18 +79,14 @@ class Exchange:
     AUTH_HEADERS = ("Rest-Key", "Rest-Sign")
 
     def __init__(self, config: EmulatorConfig, world: World | None = None) -> None:
-        self.config = config
-        self.world = world or World(config)
-        self.market, self.keys, self.accounts = self.world.market, self.world.keys, self.world.accounts
+        super().__init__(config, world)
         self.auth = Authenticator(self.keys)
         self.limiter = RateLimiter(LimitPolicy(
             min_interval_s=config.public_interval_s, heavy_per_hour=config.heavy_per_hour,
             violations_to_block=config.violations_to_block, violation_window_s=config.violation_window_s,
             cooloff_s=config.cooloff_s, block_style=config.block_style))
         self.cache = ResponseCache(config.cache_s)
-        self.faults = FaultInjector(parse_faults(config.faults), config.seed)
         self._oid_rng = derive_rng(config.seed, "oids")
-        self._requests = 0
 
     @staticmethod
     def limits_text(config: EmulatorConfig) -> str:
@@ -100,13 +96,6 @@ class Exchange:
     @staticmethod
     def not_found_body() -> bytes:
         return orjson.dumps({"result": "error", "error": "Method not found", "token": "unknown_method"})
-
-    def inject_faults(self, spec: str) -> None:
-        """Replace the fault plan while serving (`spec` as for --faults; "" for none): an outage that ends."""
-        self.faults = FaultInjector(parse_faults(spec), self.config.seed)
-
-    def wall_us(self) -> int:
-        return self.world.wall_us()
 
     # -- the request pipeline ------------------------------------------------------------------
 

@@ -14,14 +14,13 @@ right that on Kraken is "Query Funds", "Query Ledger Entries" and "Query Closed 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .auth import ApiKey
+from .auth import ApiKey, decode_signature
 from .errors import ApiError
 
 NONCE_MAX = 2**64 - 1
@@ -78,7 +77,7 @@ class KrakenAuthenticator:
             raise ApiError(INVALID_KEY)
         nonce_text = params.get("nonce", "")
         expected = hmac.new(self._secrets[key.key], message(uri_path, nonce_text, body), hashlib.sha512).digest()
-        if not hmac.compare_digest(expected, _decode(api_sign)):
+        if not hmac.compare_digest(expected, decode_signature(api_sign)):
             raise ApiError(INVALID_SIGNATURE)
         if not _DIGITS.fullmatch(nonce_text) or int(nonce_text) > NONCE_MAX:
             raise ApiError(INVALID_NONCE)
@@ -97,11 +96,3 @@ class KrakenAuthenticator:
             self._last_nonce[verified.key.key] = verified.nonce
 
 
-def _decode(sign: str | None) -> bytes:
-    # An empty result never equals a 64-byte digest, so anything undecodable fails the comparison.
-    if not sign:
-        return b""
-    try:
-        return base64.b64decode(sign, validate=True)
-    except (binascii.Error, ValueError):
-        return b""

@@ -29,12 +29,12 @@ from . import kraken_views as kv
 from .config import EmulatorConfig
 from .errors import ApiError
 from .exchange import JSON, Call, Reply
-from .faults import DEFAULT_OVERLAP, Fault, FaultInjector, parse_faults, truncate_body
+from .faults import DEFAULT_OVERLAP, Fault, truncate_body
 from .kraken_auth import RIGHTS, KrakenAuthenticator
 from .kraken_limits import RATE_LIMIT_EXCEEDED, TIERS, CallCounter, cost
 from .kraken_model import ASSETS, PAIRS, KrakenPair, find_asset, find_pair
 from .limits import LimitPolicy, RateLimiter
-from .world import World
+from .world import OnWorld, World
 
 PUBLIC = {"Time": "time", "SystemStatus": "system_status", "Assets": "assets", "AssetPairs": "asset_pairs",
           "Ticker": "ticker", "Depth": "depth", "Trades": "trades", "OHLC": "ohlc"}
@@ -55,7 +55,7 @@ def error_body(*errors: str) -> bytes:
     return orjson.dumps({"error": list(errors)})
 
 
-class KrakenExchange:
+class KrakenExchange(OnWorld):
     """Kraken's Spot REST API on the emulator's world."""
 
     TITLE = "Kraken emulator"
@@ -64,16 +64,12 @@ class KrakenExchange:
     AUTH_HEADERS = ("API-Key", "API-Sign")
 
     def __init__(self, config: EmulatorConfig, world: World | None = None) -> None:
-        self.config = config
-        self.world = world or World(config)
-        self.market, self.keys, self.accounts = self.world.market, self.world.keys, self.world.accounts
+        super().__init__(config, world)
         self.auth = KrakenAuthenticator(self.keys)
         self.limiter = RateLimiter(LimitPolicy(
             min_interval_s=config.public_interval_s, heavy_per_hour=0, violations_to_block=config.violations_to_block,
             violation_window_s=config.violation_window_s, cooloff_s=config.cooloff_s))
         self.counter = CallCounter(TIERS[config.kraken_tier], config.kraken_cooloff_s)
-        self.faults = FaultInjector(parse_faults(config.faults), config.seed)
-        self._requests = 0
         self._books: dict[str, tuple[tuple[int, ...], kav.AccountBook]] = {}
 
     @staticmethod
@@ -86,13 +82,6 @@ class KrakenExchange:
     @staticmethod
     def not_found_body() -> bytes:
         return error_body(UNKNOWN_METHOD)
-
-    def inject_faults(self, spec: str) -> None:
-        """Replace the fault plan while serving (`spec` as for --faults; "" for none)."""
-        self.faults = FaultInjector(parse_faults(spec), self.config.seed)
-
-    def wall_us(self) -> int:
-        return self.world.wall_us()
 
     # -- the request pipeline ------------------------------------------------------------------------------------
 

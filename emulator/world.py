@@ -13,6 +13,7 @@ from .account_seed import generate_accounts
 from .auth import ApiKey, default_keys, load_keys
 from .book import Book
 from .config import EmulatorConfig
+from .faults import FaultInjector, parse_faults
 from .market import DAY_US, Market
 from .replay import load_replay
 from .synthetic import SyntheticConfig, derive_rng
@@ -64,3 +65,21 @@ class World:
                     book.bids.add(order.price_int, order.amount_int, order.priority)
                 elif order.type == "ask" and order.price_int <= ask_ceiling:
                     book.asks.add(order.price_int, order.amount_int, order.priority)
+
+
+class OnWorld:
+    """What every face keeps of its own on a world: the configuration, the world's parts, the fault plan."""
+
+    def __init__(self, config: EmulatorConfig, world: World | None = None) -> None:
+        self.config = config
+        self.world = world or World(config)
+        self.market, self.keys, self.accounts = self.world.market, self.world.keys, self.world.accounts
+        self.faults = FaultInjector(parse_faults(config.faults), config.seed)
+        self._requests = 0
+
+    def inject_faults(self, spec: str) -> None:
+        """Replace the fault plan while serving (`spec` as for --faults; "" for none): an outage that ends."""
+        self.faults = FaultInjector(parse_faults(spec), self.config.seed)
+
+    def wall_us(self) -> int:
+        return self.world.wall_us()

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from collector.config import Config, load_config
+from collector.journal import pending_segments, read_segment
+from collector.rawstore import RawStore
 from collector.run import Collector, Stats
 from emulator.app import create_app
 from emulator.auth import ApiKey
@@ -123,3 +125,15 @@ def _seconds(iso: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def journal_ids(journal: Path) -> set[str]:
+    """The record ids in the journal's pending segments (fsynced, not yet in Parquet)."""
+    return {r.record_id for seg in pending_segments(journal) for r in read_segment(seg).records}
+
+
+def stored_ids(root: Path) -> list[str]:
+    """The record ids of the raw store under `root`, one per stored copy."""
+    if not (root / "raw").exists():
+        return []
+    return RawStore(str(root)).read_table(columns=["record_id"]).column("record_id").to_pylist()

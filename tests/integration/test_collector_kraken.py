@@ -26,13 +26,13 @@ import pytest
 
 from collector import service
 from collector.exchanges.kraken import cursor_at
-from collector.journal import pending_segments, read_segment
+from collector.journal import pending_segments
 from collector.rawstore import RawStore
 from emulator.kraken_account_views import account_book
 from pipelines.build import build
 from pipelines.checks import check
 from tests.calls import recorded_calls, unrecorded_calls
-from tests.collector_harness import collect, exchange, load, write_kraken_config
+from tests.collector_harness import collect, exchange, journal_ids, load, stored_ids, write_kraken_config
 
 FAULTS = "http502=0.03,mysql=0.03,truncate=0.03,html=0.02,overlap@trades=0.1,repeat@trades=0.05"
 MARKETS = {"BTCUSD": {"ticker": "1s", "trades": "0.3s", "depth": "1s", "ohlc": "2s", "asset_pairs": "5s", "time": "3s"},
@@ -161,16 +161,6 @@ def test_the_backfill_command_takes_a_date_as_krakens_nanosecond_cursor(tmp_path
     assert r.returncode == 0, r.stderr
     start = cursor_at(calendar.timegm((*when[:5], 0, 0, 0, 0)) * 1_000_000)
     assert f"cursor {start} to " in r.stdout, r.stdout
-
-
-def journal_ids(journal: Path) -> set[str]:
-    return {r.record_id for seg in pending_segments(journal) for r in read_segment(seg).records}
-
-
-def stored_ids(root: Path) -> list[str]:
-    if not (root / "raw").exists():
-        return []
-    return RawStore(str(root)).read_table(columns=["record_id"]).column("record_id").to_pylist()
 
 
 @pytest.mark.slow

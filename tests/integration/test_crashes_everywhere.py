@@ -25,9 +25,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from collector.journal import pending_segments, read_segment
+from collector.journal import pending_segments
 from collector.rawstore import RawStore
-from tests.collector_harness import exchange, write_config
+from tests.collector_harness import exchange, journal_ids, stored_ids, write_config
 from tests.pipelines_harness import MARTS, failed_checks, same_tables
 from tests.soak import figure, scaled
 
@@ -38,16 +38,6 @@ KILL_AFTER_S = {"collect": (0.5, 2.5), "backfill": (0.4, 2.5), "compact": (0.3, 
 TABLES = (*MARTS, "coverage", "gaps", "open_orders")
 
 pytestmark = pytest.mark.slow
-
-
-def journal_ids(journal: Path) -> set[str]:
-    return {r.record_id for seg in pending_segments(journal) for r in read_segment(seg).records}
-
-
-def stored_ids(root: Path) -> list[str]:
-    if not (root / "raw").exists():
-        return []
-    return RawStore(str(root)).read_table(columns=["record_id"]).column("record_id").to_pylist()
 
 
 class Commands:
