@@ -17,9 +17,13 @@ def banner(config: EmulatorConfig, host: str, port: int, keys: list[tuple[str, s
     lines = [
         f"{face.TITLE} on {face.URL_TEMPLATE.format(host=host, port=port)} ({source}, speed x{config.speed:g})",
         face.limits_text(config),
-        "API keys of this emulator (test keys, not real ones):",
+        "API keys of this emulator (test keys, not real ones):" if config.keys is None
+        else f"API keys of this emulator (from {config.keys}; their secrets are in that file):",
     ]
-    lines += [f"  account={a}  rights={r}  key={k}  secret={s}" for k, s, r, a in keys]
+    # Seeded keys are printed whole: the banner is how a user learns them. The secrets of a --keys file are
+    # the file owner's, and printing them would copy them into every terminal log and service journal.
+    lines += [f"  account={a}  rights={r}  key={k}" + (f"  secret={s}" if config.keys is None else "")
+              for k, s, r, a in keys]
     return "\n".join(lines)
 
 

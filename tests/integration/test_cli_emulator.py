@@ -85,3 +85,15 @@ def test_version_prints_the_version() -> None:
     r = run("--version")
     assert r.returncode == 0 and re.fullmatch(r"marketrec \S+\n", r.stdout)
 
+
+
+def test_the_banner_names_the_keys_of_a_keys_file_without_their_secrets(tmp_path: Path) -> None:
+    from emulator.config import EmulatorConfig
+    from emulator.main import banner
+
+    secret = "c2VjcmV0LW9mLWEta2V5cy1maWxl"
+    keys_file = tmp_path / "keys.json"
+    text = banner(EmulatorConfig(keys=keys_file), "127.0.0.1", 8080, [("k-1", secret, "get_info", "alice")])
+    assert "key=k-1" in text and str(keys_file) in text and secret not in text
+    seeded = banner(EmulatorConfig(), "127.0.0.1", 8080, [("k-1", secret, "get_info", "alice")])
+    assert f"secret={secret}" in seeded  # test keys the emulator made up: printed so they can be used
