@@ -410,6 +410,9 @@ class Collector:
                 return
             sent_s = self.mono()
             outcome = await self.fetcher.fetch(req)
+            if outcome.record.error_class == rc.RATE_LIMITED:
+                # While the key's lock is still held: the next signed call must not slip in before the circuit is open.
+                self._open_circuit(outcome)
         stored = self.journal.append(outcome.record)
         self.count(stored)
         if outcome.record.error_class is None:
@@ -442,12 +445,12 @@ class Collector:
             log.event("request_failed", endpoint=stored.endpoint, market=stored.market, status=stored.http_status,
                       error=stored.error_class, record=stored.record_id)
 
+    def _open_circuit(self, outcome: Outcome) -> None:
+        self.circuit_until = circuit_open_until(self.mono(), self.policy, outcome.retry_after_s)
+        self.budget.block(self.plan.budget_key, self.circuit_until)
+        log.event("circuit_open", until=round(self.circuit_until, 3), retry_after=outcome.retry_after_s)
+
     def _failed(self, task: Task, outcome: Outcome, sent_s: float) -> None:
-        err = outcome.record.error_class
-        if err == rc.RATE_LIMITED:
-            self.circuit_until = circuit_open_until(self.mono(), self.policy, outcome.retry_after_s)
-            self.budget.block(self.plan.budget_key, self.circuit_until)
-            log.event("circuit_open", until=round(self.circuit_until, 3), retry_after=outcome.retry_after_s)
         self.states[task.key] = failed(task, self.states[task.key], sent_s, policy=self.policy, u=self.rng.random(),
                                        retry_after_s=outcome.retry_after_s, min_interval_s=self.plan.min_interval_s)
 
