@@ -57,8 +57,8 @@ def plan(
                 if spec.per_market:
                     tasks.append(Task(f"{name}:{pair}", name, pair, intervals[name], spec.priority, spec.heavy))
                 else:  # one task however many markets ask for it (Kraken's Time), at the shortest interval asked
-                    every = min(intervals[name], exchange_wide[name].interval_s) if name in exchange_wide \
-                        else intervals[name]
+                    earlier = exchange_wide.get(name)
+                    every = min(intervals[name], earlier.interval_s) if earlier else intervals[name]
                     exchange_wide[name] = Task(f"{name}:-", name, "-", every, spec.priority, spec.heavy)
     tasks += exchange_wide.values()
     paged = adapter.rules.per_currency_history

@@ -492,31 +492,30 @@ class Collector:
         few seconds) is still read to its end. New entries push older ones to later pages meanwhile, so a resumed
         pass can see an entry twice, never miss one."""
         if task.key not in self.history_page:
-            scope = task.currency or task.endpoint
+            scope = _history_scope(task)
             self.history_page[task.key] = self.state.cursor(self.adapter.name, scope, "history_pass_page") or 1
             self.history_seen[task.key] = self.state.cursor(self.adapter.name, scope, "history_pass_seen") or 0
-        return self.history_page[task.key], self.history_seen.get(task.key, 0)
+        return self.history_page[task.key], self.history_seen[task.key]
 
     def _advance_history(self, task: Task, params: Any, outcome: Outcome, stored: rc.RawRecord) -> bool:
-        # Per currency (Mt.Gox pages each wallet), else per endpoint (Kraken's ledgers and trade history).
-        cur = task.currency or task.endpoint
+        scope = _history_scope(task)
         hp = self.adapter.history_page(outcome.decoded, self.version, stored.body, params)
         indexes, current, last_page = hp.indexes, hp.current_page, hp.max_page
-        known = self.state.cursor(self.adapter.name, cur, "history_index") or 0
+        known = self.state.cursor(self.adapter.name, scope, "history_index") or 0
         seen = max([self._history_pass(task)[1], *indexes])
-        self.history_seen[task.key] = seen
-        reached_known = bool(indexes) and min(indexes) <= known
-        now_us = int(self.clock() * 1e6)
+        done = (bool(indexes) and min(indexes) <= known) or not indexes or current >= last_page
+        # A finished pass starts again from the newest page; what it saw becomes what is known.
+        page, seen_so_far = (1, 0) if done else (current + 1, seen)
+        cursors = {"history_pass_page": page, "history_pass_seen": seen_so_far}
+        if done and seen > known:
+            cursors["history_index"] = seen
         self.journal.flush()  # the page is durable before the pass moves past it
-        if reached_known or not indexes or current >= last_page:
-            if seen > known:
-                self.state.set_cursor(self.adapter.name, cur, "history_index", seen, now_us)
-            self._set_history_pass(task, cur, 1, 0, now_us)
-            return False
-        self._set_history_pass(task, cur, current + 1, seen, now_us)
-        return True
+        self.state.set_cursors(self.adapter.name, scope, cursors, int(self.clock() * 1e6))
+        self.history_page[task.key], self.history_seen[task.key] = page, seen_so_far
+        return not done
 
-    def _set_history_pass(self, task: Task, scope: str, page: int, seen: int, now_us: int) -> None:
-        self.history_page[task.key], self.history_seen[task.key] = page, seen
-        self.state.set_cursor(self.adapter.name, scope, "history_pass_page", page, now_us)
-        self.state.set_cursor(self.adapter.name, scope, "history_pass_seen", seen, now_us)
+
+def _history_scope(task: Task) -> str:
+    """Where a history pass's cursors live: per currency (Mt.Gox pages each wallet), else per endpoint (Kraken's
+    ledgers and trade history)."""
+    return task.currency or task.endpoint

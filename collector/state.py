@@ -11,7 +11,7 @@ changes nothing (the transaction is rolled back); any other failure is a StateEr
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,10 +107,14 @@ class State:
         return None if row is None else int(row[0])
 
     def set_cursor(self, exchange: str, market: str, name: str, value: int, now_us: int) -> None:
+        self.set_cursors(exchange, market, {name: value}, now_us)
+
+    def set_cursors(self, exchange: str, market: str, values: Mapping[str, int], now_us: int) -> None:
+        """Several cursors of one scope in one transaction: they move together or not at all."""
         with self._tx() as db:
-            db.execute("INSERT INTO cursors VALUES (?,?,?,?,?) ON CONFLICT (exchange, market, name) "
-                       "DO UPDATE SET value=excluded.value, updated_us=excluded.updated_us",
-                       (exchange, market, name, value, now_us))
+            db.executemany("INSERT INTO cursors VALUES (?,?,?,?,?) ON CONFLICT (exchange, market, name) "
+                           "DO UPDATE SET value=excluded.value, updated_us=excluded.updated_us",
+                           [(exchange, market, name, value, now_us) for name, value in values.items()])
 
     # -- coverage and gaps ----------------------------------------------------------------------
 

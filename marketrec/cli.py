@@ -56,6 +56,7 @@ app = typer.Typer(
     help="Record a market and an account, exactly and politely; query them with SQL and pandas.",
     no_args_is_help=True,
     add_completion=False,
+    # Rich's tracebacks print every frame's locals: a signing frame's would put Rest-Sign and the secret on screen.
     pretty_exceptions_enable=False,
 )
 

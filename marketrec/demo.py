@@ -26,7 +26,6 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from collector import log as collector_log
@@ -45,6 +44,7 @@ from pipelines.errors import PipelineError
 
 from . import report
 from .demo_config import PROFILES, DemoError, World, build_emulator, load_world, recorder_key, write_collector_config
+from .progress import cursor_when
 
 Echo = Callable[[str], None]
 BACKFILL_MARKET = "BTCUSD"
@@ -121,9 +121,8 @@ def run(echo: Echo = print, *, data: Path = Path("data"), duration_s: float = 60
     for line in lines:
         echo(line)
     seconds = time.perf_counter() - started
-    again = "marketrec demo" + ("" if profile.exchange == "mtgox" else f" --exchange {profile.exchange}")
-    echo(f"demo done in {seconds:.0f} s; again: `{again}` continues this data set; "
-         f"`marketrec status --config {config_path}` shows the collector's state")
+    echo(f"demo done in {seconds:.0f} s; again: `marketrec demo --exchange {profile.exchange}` continues this data "
+         f"set; `marketrec status --config {config_path}` shows the collector's state")
     return DemoReport(data, config_path, warehouse, world, stats, results, built, checks, summary, charts, lines,
                       seconds)
 
@@ -175,9 +174,8 @@ async def _backfill(config: Config, echo: Echo) -> list[BackfillResult]:
     adapter = REGISTRY[config.exchange.name]
 
     def when(cursor: int) -> str:
-        at = adapter.time_at(cursor)
-        return f"cursor {cursor}" if at is None else datetime.fromtimestamp(at / 1e6, UTC).strftime(
-            "%Y-%m-%d %H:%M:%S UTC")
+        at = cursor_when(cursor, adapter.time_at)
+        return f"cursor {cursor}" if at is None else f"{at} UTC"
 
     since = adapter.cursor_at(int((time.time() - BACKFILL_HOURS * 3600) * 1_000_000))
     state = State(state_dir(config) / "collector.sqlite")

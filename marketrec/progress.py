@@ -26,7 +26,7 @@ def tid_progress(label: str, start: int | None, stop: int | None, time_at: Calla
         task = bar.add_task(label, total=total, at="")
 
         def advance(cursor: int, until: int | None) -> None:
-            at = _cursor_text(cursor, time_at(cursor))
+            at = cursor_when(cursor, time_at) or f"tid {cursor}"
             bar.update(task, completed=(cursor - start) if (start is not None and total) else None, at=at)
 
         yield advance
@@ -48,10 +48,11 @@ def step_progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
         yield lambda step, done, total: bar.update(task, completed=done, total=total, step=step)
 
 
-def _cursor_text(cursor: int, time_us: int | None) -> str:
-    if time_us is None:
-        return f"tid {cursor}"
-    return datetime.fromtimestamp(time_us / 1e6, UTC).strftime("%Y-%m-%d %H:%M:%S")
+def cursor_when(cursor: int, time_at: Callable[[int], int | None]) -> str | None:
+    """The UTC time an exchange's trade cursor stands for ('2013-01-01 12:00:00'), None for one that is no time
+    (a Mt.Gox tid before June 2011); `time_at` is the exchange adapter's."""
+    at = time_at(cursor)
+    return None if at is None else datetime.fromtimestamp(at / 1e6, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _when(us: int | None) -> str:

@@ -22,6 +22,8 @@ from collector.exchanges import REGISTRY
 from pipelines.build import connect
 from pipelines.checks import CheckResult
 
+from .progress import cursor_when
+
 # Rows per table are reported for these, in this order (those a warehouse has).
 TABLES = ("trades", "ticker", "depth_snapshots", "depth_levels", "book_top", "ohlc", "account_ledger",
           "account_trades", "balances", "open_orders", "coverage", "gaps", "quarantine")
@@ -169,8 +171,8 @@ def _cursor(value: object, time_at: Callable[[int], int | None]) -> str:
     if pd.isna(value):
         return "the live feed"
     cursor = int(value)
-    at = time_at(cursor)
-    return str(cursor) if at is None else f"{cursor} ({pd.Timestamp(at, unit='us', tz='UTC'):%Y-%m-%d %H:%M:%S})"
+    when = cursor_when(cursor, time_at)
+    return str(cursor) if when is None else f"{cursor} ({when})"
 
 
 def format_report(summary: Summary, checks: list[CheckResult], *, bars: int = REPORT_BARS) -> list[str]:

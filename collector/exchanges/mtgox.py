@@ -69,7 +69,7 @@ ENDPOINTS: dict[str, EndpointSpec] = {
     )
 }
 
-# Mt.Gox's anti-DDoS blocks were reported to last minutes: five of them before the next call.
+# Mt.Gox's anti-DDoS blocks were reported to last minutes: five minutes pass before the next call.
 LIMITS = Limits(min_interval_s=10.0, heavy_per_hour=5, trades_page_cap={0: 100, 1: 1000, 2: None}, cooloff_s=300.0)
 
 
