@@ -164,9 +164,20 @@ INSERT INTO ohlc_stored
 SELECT * FROM ohlc_5m UNION ALL SELECT * FROM ohlc_15m
 UNION ALL SELECT * FROM ohlc_1h UNION ALL SELECT * FROM ohlc_4h UNION ALL SELECT * FROM ohlc_1d;
 
+-- The second copies roll up the same way, each width from the one before: a third of the rows of summing every
+-- width from the 1-minute copies.
+CREATE OR REPLACE TEMP MACRO ohlc_second_rollup(finer, width) AS TABLE
+SELECT market_key, width::SMALLINT AS minutes, start // width * width AS start, sum(volume) AS volume,
+    sum(quote_volume) AS quote_volume
+FROM query_table(finer)
+GROUP BY market_key, start // width * width;
+CREATE OR REPLACE TEMP TABLE ohlc_second_copies_5m AS SELECT * FROM ohlc_second_rollup('ohlc_second_copies_1m', 5);
+CREATE OR REPLACE TEMP TABLE ohlc_second_copies_15m AS SELECT * FROM ohlc_second_rollup('ohlc_second_copies_5m', 15);
+CREATE OR REPLACE TEMP TABLE ohlc_second_copies_1h AS SELECT * FROM ohlc_second_rollup('ohlc_second_copies_15m', 60);
+CREATE OR REPLACE TEMP TABLE ohlc_second_copies_4h AS SELECT * FROM ohlc_second_rollup('ohlc_second_copies_1h', 240);
+
 INSERT INTO ohlc_second_copies
-SELECT market_key, minutes, start, volume, quote_volume FROM ohlc_second_copies_1m
-UNION ALL
-SELECT market_key, w.minutes::SMALLINT, start // w.minutes * w.minutes, sum(volume), sum(quote_volume)
-FROM ohlc_second_copies_1m, (VALUES (5), (15), (60), (240), (1440)) AS w(minutes)
-GROUP BY market_key, w.minutes, start // w.minutes * w.minutes;
+SELECT * FROM ohlc_second_copies_1m UNION ALL SELECT * FROM ohlc_second_copies_5m
+UNION ALL SELECT * FROM ohlc_second_copies_15m UNION ALL SELECT * FROM ohlc_second_copies_1h
+UNION ALL SELECT * FROM ohlc_second_copies_4h
+UNION ALL SELECT * FROM ohlc_second_rollup('ohlc_second_copies_4h', 1440);
