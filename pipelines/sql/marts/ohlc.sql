@@ -90,18 +90,18 @@ CREATE OR REPLACE TEMP TABLE ohlc_days AS SELECT DISTINCT market_key, day FROM t
 DELETE FROM ohlc_stored WHERE (market_key, start // 1440) IN (SELECT (market_key, day) FROM ohlc_days);
 DELETE FROM ohlc_second_copies WHERE (market_key, start // 1440) IN (SELECT (market_key, day) FROM ohlc_days);
 
--- Facts about the days being built, each answered from column statistics in milliseconds, that spare the
--- 1-minute pass work it would do for nothing. When no trade's time differs from its tid (Mt.Gox since June 2011),
--- ordering by tid is ordering by (ts, tid), and a BIGINT key is cheaper than the (ts, tid) HUGEINT. A build into
--- an empty trades table builds every day there is, so no trade needs to be checked against the days. And when
--- every trade is primary, there are no second copies to sum.
+-- Facts about the days being built, each answered in milliseconds (column statistics; the first trade that says
+-- no ends the search), that spare the 1-minute pass work it would do for nothing. When no trade's time differs
+-- from its tid (Mt.Gox since June 2011), ordering by tid is ordering by (ts, tid), and a BIGINT key is cheaper
+-- than the (ts, tid) HUGEINT. A build into an empty trades table builds every day there is, so no trade needs to
+-- be checked against the days. And when every trade is primary, there are no second copies to sum.
 SET VARIABLE ohlc_tid_is_time = (
-    SELECT count(*) = 0 FROM trades_stored WHERE ts_offset_us <> 0
-      AND (tid + ts_offset_us) // 86400000000 IN (SELECT day FROM ohlc_days));
+    SELECT count(*) = 0 FROM (SELECT 1 FROM trades_stored WHERE ts_offset_us <> 0
+      AND (tid + ts_offset_us) // 86400000000 IN (SELECT day FROM ohlc_days) LIMIT 1));
 SET VARIABLE ohlc_every_day = getvariable('trades_rowid_before') < 0;
 SET VARIABLE ohlc_all_primary = (
-    SELECT count(*) = 0 FROM trades_stored WHERE "primary" = false
-      AND (tid + ts_offset_us) // 86400000000 IN (SELECT day FROM ohlc_days));
+    SELECT count(*) = 0 FROM (SELECT 1 FROM trades_stored WHERE "primary" = false
+      AND (tid + ts_offset_us) // 86400000000 IN (SELECT day FROM ohlc_days) LIMIT 1));
 
 -- The arithmetic is on integers, from the storage: prices in 1e-8 units, quote volume in 1e-16.
 CREATE OR REPLACE TEMP MACRO ohlc_fills() AS TABLE
