@@ -272,9 +272,15 @@ def _transaction(con: duckdb.DuckDBPyConnection, raw: RawRoot, models: list[Mode
 def _stage_raw(con: duckdb.DuckDBPyConnection, raw: RawRoot, files: list[RawFile]) -> None:
     """`raw_new`: the records of the new files that no earlier build loaded, each once.
 
-    Locally it is a view over the Parquet files, so each staging model streams only the row groups
-    of its endpoint (the files' statistics) and bodies are never copied; ids are read first, alone,
-    to drop records loaded before and the second copy of a record a compaction left in two files.
+    Locally it is a view over the Parquet files, so bodies are never copied and each staging model
+    streams only its own records. The view is one branch per (exchange, endpoint) of the partitions,
+    where the two are constants: a model's filter on them (`=`, `IN`, any form) folds to false for
+    every other branch, and DuckDB drops those while planning, before it opens any of their files.
+    A model over one endpoint of a store of thousands of files costs milliseconds, not a read of every
+    footer. A filter on the file's own columns would not do: DuckDB does not see `endpoint = 'trades'`
+    contradict `endpoint IN ('depth', 'full_depth')` over a list of files. Ids (and the two columns,
+    to be sure the constants are the records' own) are read first, alone, to drop records loaded
+    before and the second copy of a record a compaction left in two files.
     """
     if not files:
         con.execute(_RAW_NEW_DDL)
@@ -290,20 +296,49 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, raw: RawRoot, files: list[RawFile
         con.unregister("raw_arrow")
         con.execute("CREATE OR REPLACE TEMP TABLE raw_pick AS SELECT record_id, file FROM raw_new")
         return
-    source = (f"read_parquet({_sql_list([f.path for f in files])}, filename = true, hive_partitioning = false)")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE raw_pick AS
-                    SELECT record_id, min(filename) AS file FROM {source}
-                    WHERE record_id NOT IN (SELECT record_id FROM _loaded_records) GROUP BY record_id""")
+    groups: dict[tuple[str, str], list[str]] = {}
+    for f in files:
+        groups.setdefault((f.exchange, f.endpoint), []).append(f.path)
+    # A record whose own exchange or endpoint is not its partition's (never written so, but the records are the
+    # truth, not the directory names) would be misread by a branch of constants: its file is read as it is.
+    copies = " UNION ALL ".join(
+        f"""SELECT record_id, filename AS file,
+                   exchange IS DISTINCT FROM {_sql_text(exchange)} OR endpoint IS DISTINCT FROM {_sql_text(endpoint)}
+                       AS astray
+            FROM {_parquet(paths)} WHERE record_id NOT IN (SELECT record_id FROM _loaded_records)"""
+        for (exchange, endpoint), paths in groups.items())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_copies AS {copies}")
+    con.execute("CREATE OR REPLACE TEMP TABLE raw_pick AS SELECT record_id, min(file) AS file FROM raw_copies "
+                "GROUP BY record_id")
+    astray = {row[0] for row in con.execute("SELECT DISTINCT file FROM raw_copies WHERE astray").fetchall()}
     picked = con.execute("SELECT count(*) FROM raw_pick").fetchone()
+    con.execute("DROP TABLE raw_copies")
     every = sum(f.rows for f in files)
+    branches = []
+    for (exchange, endpoint), paths in groups.items():
+        if clean := [p for p in paths if p not in astray]:
+            known = {"exchange": f"{_sql_text(exchange)} AS exchange", "endpoint": f"{_sql_text(endpoint)} AS endpoint"}
+            select = ", ".join(known.get(c, c) for c in RAW_COLUMNS)
+            branches.append(f"SELECT {select}, filename FROM {_parquet(clean)}")
+    if astray:
+        branches.append(f"SELECT {columns}, filename FROM {_parquet(sorted(astray))}")
     pick = "" if picked and picked[0] == every else (
         "SEMI JOIN raw_pick AS p ON r.record_id = p.record_id AND r.filename = p.file")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW raw_new AS SELECT {columns}, filename AS file FROM {source} AS r {pick}")
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW raw_new AS SELECT {columns}, filename AS file
+                    FROM ({" UNION ALL ".join(branches)}) AS r {pick}""")
+
+
+def _parquet(paths: list[str]) -> str:
+    return f"read_parquet({_sql_list(paths)}, filename = true, hive_partitioning = false)"
 
 
 def _sql_list(values: list[str]) -> str:
     """A SQL list literal (a view cannot take parameters)."""
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+    return "[" + ", ".join(_sql_text(v) for v in values) + "]"
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _stage_meta(con: duckdb.DuckDBPyConnection, raw: RawRoot) -> None:
