@@ -80,6 +80,30 @@ def test_a_backfill_that_fills_a_gap_adds_its_days_bars(tmp_path: Path) -> None:
     assert rows(wh, "SELECT count(*) FROM ohlc WHERE interval = '1m'") == [(3,)]  # one minute a day
 
 
+def test_a_late_trade_of_2011_before_tids_were_times_recomputes_its_day_from_every_trade_of_it(
+        tmp_path: Path) -> None:
+    # Before June 2011 a tid was a small counter: the day's trades are found by their time, not a range of tids.
+    def old(tid: int, iso: str, price: str, amount: str, primary: str = "Y") -> dict[str, str | int]:
+        return {**trade(0, price, amount, primary=primary), "tid": str(tid), "date": us(iso) // 10**6}
+
+    root, wh = tmp_path / "data", tmp_path / "wh.duckdb"
+    day = [old(1000, "2011-03-01T10:00:00", "0.9", "2"), old(1001, "2011-03-01T11:00:00", "0.95", "1", "N")]
+    write_raw(root, [page(day, received="2011-03-01T12:00:00")])
+    build(root, wh)
+    late = [old(999, "2011-03-01T09:00:00", "0.85", "3"),
+            trade(at("2013-01-01T10:00:00"), "13", "1"), trade(at("2013-01-01T10:00:01"), "13.1", "1", primary="N")]
+    write_raw(root, [page(late, received="2013-01-01T12:00:00", since=0)], run_id="late")
+    build(root, wh)
+    assert day_bar(wh, "2011-03-01") == (Decimal("0.85"), Decimal("0.95"), Decimal("0.85"), Decimal("0.95"),
+                                          Decimal(6), 3)
+    assert rows(wh, "SELECT volume_primary FROM ohlc WHERE interval = '1d' ORDER BY bucket") == [(Decimal(5),),
+                                                                                                   (Decimal(1),)]
+    assert all(c.ok for c in check(wh)), [c for c in check(wh) if not c.ok]
+    full = tmp_path / "full.duckdb"
+    build(root, full, full=True)
+    same_tables(wh, full)
+
+
 def test_repeated_and_overlapping_pages_store_each_trade_once(tmp_path: Path) -> None:
     root, wh = tmp_path / "data", tmp_path / "wh.duckdb"
     trades = [trade(at("2013-01-01T10:00:00", i * 10**6), "13.5", "1") for i in range(6)]
@@ -153,6 +177,23 @@ def test_a_raw_file_unlike_its_manifest_is_set_aside_and_the_rest_is_processed(t
     assert "do not match the manifest" in result.files_set_aside[0]
     assert count(wh, "trades") == 1
     assert rows(wh, "SELECT count(*) FROM raw_file_problems") == [(1,)]
+
+
+def test_records_are_staged_by_their_own_endpoint_even_in_a_partition_named_for_another(tmp_path: Path) -> None:
+    # The build plans each endpoint's files by their partition; the records themselves stay the truth.
+    root, wh = tmp_path / "data", tmp_path / "wh.duckdb"
+    write_raw(root, [page([trade(at("2013-01-01T10:00:00"), "13", "1")], received="2013-01-01T11:00:00")])
+    write_raw(root, [page([trade(at("2013-01-02T10:00:00"), "14", "1")], received="2013-01-02T11:00:00")],
+              run_id="second")
+    [moved] = [p for p in (root / "raw").rglob("date=2013-01-02")]
+    renamed = Path(str(moved).replace("endpoint=trades", "endpoint=ticker"))
+    renamed.parent.mkdir(parents=True)
+    moved.rename(renamed)
+    result = build(root, wh)
+    assert result.records_loaded == 2 and result.quarantined == 0
+    assert rows(wh, "SELECT tid FROM trades ORDER BY tid") == [(at("2013-01-01T10:00:00"),),
+                                                                (at("2013-01-02T10:00:00"),)]
+    assert count(wh, "ticker") == 0
 
 
 def test_a_build_that_fails_leaves_the_warehouse_as_it_was(tmp_path: Path) -> None:

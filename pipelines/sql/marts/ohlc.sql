@@ -99,16 +99,23 @@ SET VARIABLE ohlc_tid_is_time = (
     SELECT count(*) = 0 FROM (SELECT 1 FROM trades_stored WHERE ts_offset_us <> 0
       AND (tid + ts_offset_us) // 86400000000 IN (SELECT day FROM ohlc_days) LIMIT 1));
 SET VARIABLE ohlc_every_day = getvariable('trades_rowid_before') < 0;
-SET VARIABLE ohlc_all_primary = (
-    SELECT count(*) = 0 FROM (SELECT 1 FROM trades_stored WHERE "primary" = false
-      AND (tid + ts_offset_us) // 86400000000 IN (SELECT day FROM ohlc_days) LIMIT 1));
+-- The span of those days in µs: trades_stored keeps the order trades arrive in, tid order page by page, so a
+-- range of tids skips all but a few of its row groups.
+SET VARIABLE ohlc_first_us = (SELECT min(day) * 86400000000 FROM ohlc_days);
+SET VARIABLE ohlc_end_us = (SELECT (max(day) + 1) * 86400000000 FROM ohlc_days);
 
 -- The arithmetic is on integers, from the storage: prices in 1e-8 units, quote volume in 1e-16.
+-- Of some days only: a trade whose tid is its time lies in the days' range of tids; the few others (2011) are
+-- found by their offset, which the row groups' statistics rule out everywhere else.
 CREATE OR REPLACE TEMP MACRO ohlc_fills() AS TABLE
 WITH wanted AS (
     SELECT * FROM trades_stored WHERE getvariable('ohlc_every_day')
     UNION ALL
-    SELECT * FROM trades_stored WHERE NOT getvariable('ohlc_every_day')
+    SELECT * FROM trades_stored WHERE NOT getvariable('ohlc_every_day') AND ts_offset_us = 0
+        AND tid >= getvariable('ohlc_first_us') AND tid < getvariable('ohlc_end_us')
+        AND (market_key, tid // 86400000000) IN (SELECT (market_key, day) FROM ohlc_days)
+    UNION ALL
+    SELECT * FROM trades_stored WHERE NOT getvariable('ohlc_every_day') AND ts_offset_us <> 0
         AND (market_key, (tid + ts_offset_us) // 86400000000) IN (SELECT (market_key, day) FROM ohlc_days)
 )
 SELECT market_key, tid + ts_offset_us AS ts_us, tid,
@@ -117,6 +124,10 @@ SELECT market_key, tid + ts_offset_us AS ts_us, tid,
     "primary" IS NOT false AS counted_once
 FROM wanted;
 
+-- The last fact, read from the days' fills alone.
+SET VARIABLE ohlc_all_primary = (SELECT count(*) = 0 FROM (SELECT 1 FROM ohlc_fills() WHERE NOT counted_once LIMIT 1));
+
+SET VARIABLE ohlc_rowid_before = (SELECT coalesce(max(rowid), -1) FROM ohlc_stored);
 -- Straight into the table: a temporary copy of 1.5 million bars a year would cost more than reading them back.
 INSERT INTO ohlc_stored
 SELECT market_key, 1::SMALLINT AS minutes, (ts_us // 60000000)::INTEGER AS start,
@@ -148,12 +159,9 @@ SELECT market_key, width::SMALLINT AS minutes, start // width * width AS start,
 FROM query_table(finer)
 GROUP BY market_key, start // width * width;
 
--- The 1-minute bars just made, for the roll-ups.
-CREATE OR REPLACE TEMP VIEW ohlc_1m AS
-SELECT * FROM ohlc_stored WHERE minutes = 1 AND getvariable('ohlc_every_day')
-UNION ALL
-SELECT * FROM ohlc_stored WHERE minutes = 1 AND NOT getvariable('ohlc_every_day')
-    AND (market_key, start // 1440) IN (SELECT (market_key, day) FROM ohlc_days);
+-- The 1-minute bars just made, for the roll-ups: the rows appended since (the row ids are positions, and a row
+-- deleted above never had one past the highest left), which the scan finds without reading the others.
+CREATE OR REPLACE TEMP VIEW ohlc_1m AS SELECT * FROM ohlc_stored WHERE rowid > getvariable('ohlc_rowid_before');
 CREATE OR REPLACE TEMP TABLE ohlc_5m AS SELECT * FROM ohlc_rollup('ohlc_1m', 5);
 CREATE OR REPLACE TEMP TABLE ohlc_15m AS SELECT * FROM ohlc_rollup('ohlc_5m', 15);
 CREATE OR REPLACE TEMP TABLE ohlc_1h AS SELECT * FROM ohlc_rollup('ohlc_15m', 60);
