@@ -305,9 +305,10 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, raw: RawRoot, files: list[RawFile
         f"""SELECT record_id, filename AS file,
                    exchange IS DISTINCT FROM {_sql_text(exchange)} OR endpoint IS DISTINCT FROM {_sql_text(endpoint)}
                        AS astray
-            FROM {_parquet(paths)} WHERE record_id NOT IN (SELECT record_id FROM _loaded_records)"""
+            FROM {_parquet(paths)}"""
         for (exchange, endpoint), paths in groups.items())
-    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_copies AS {copies}")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE raw_copies AS SELECT * FROM ({copies})
+                    WHERE record_id NOT IN (SELECT record_id FROM _loaded_records)""")
     con.execute("CREATE OR REPLACE TEMP TABLE raw_pick AS SELECT record_id, min(file) AS file FROM raw_copies "
                 "GROUP BY record_id")
     astray = {row[0] for row in con.execute("SELECT DISTINCT file FROM raw_copies WHERE astray").fetchall()}
