@@ -159,8 +159,8 @@ SELECT market_key, width::SMALLINT AS minutes, start // width * width AS start,
 FROM query_table(finer)
 GROUP BY market_key, start // width * width;
 
--- The 1-minute bars just made, for the roll-ups: the rows appended since (the row ids are positions, and a row
--- deleted above never had one past the highest left), which the scan finds without reading the others.
+-- The 1-minute bars just made, for the roll-ups: the rows past the highest row id before the insert (new rows go
+-- after every stored one; the deleted ones are no longer seen), which the scan finds without reading the others.
 CREATE OR REPLACE TEMP VIEW ohlc_1m AS SELECT * FROM ohlc_stored WHERE rowid > getvariable('ohlc_rowid_before');
 CREATE OR REPLACE TEMP TABLE ohlc_5m AS SELECT * FROM ohlc_rollup('ohlc_1m', 5);
 CREATE OR REPLACE TEMP TABLE ohlc_15m AS SELECT * FROM ohlc_rollup('ohlc_5m', 15);
